@@ -1,0 +1,179 @@
+//! Writes SSE frames that any spec-following parser reads back exactly, and refuses fields that
+//! would let a value inject lines: CR or LF in `event` or `id`, NUL in `id`.
+//!
+//! A frame is written as: one `: ` line per comment line, `retry:`, `id:`, `event:`, one `data:`
+//! line per data line (data is split at CRLF, LF and CR, so it round-trips), then an empty line.
+
+use crate::error::Error;
+use crate::text::push_decimal;
+
+/// The fields of one SSE frame. Every field is optional; a frame without `data` dispatches no
+/// event in the receiver but still sets its `retry` and last event id.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Frame<'a> {
+    pub comment: Option<&'a str>,
+    pub retry: Option<u64>,
+    pub id: Option<&'a str>,
+    pub event: Option<&'a str>,
+    pub data: Option<&'a str>,
+}
+
+/// Encodes `frame` into a new string, or explains which field would break the stream.
+///
+/// ```
+/// use eric_sse::sse::{encode, Frame};
+/// let text = encode(&Frame { event: Some("tick"), data: Some("a\nb"), ..Frame::default() }).unwrap();
+/// assert_eq!(text, "event: tick\ndata: a\ndata: b\n\n");
+/// assert!(encode(&Frame { event: Some("x\ny"), ..Frame::default() }).is_err());
+/// ```
+pub fn encode(frame: &Frame<'_>) -> Result<String, Error> {
+    let mut out = Vec::new();
+    encode_into(&mut out, frame)?;
+    // Every byte written comes from a `&str` or ASCII, so this never fails; map it anyway.
+    String::from_utf8(out).map_err(|_| Error::format("frame is not UTF-8"))
+}
+
+/// Appends the encoded `frame` to `out`. On error nothing is appended.
+pub fn encode_into(out: &mut Vec<u8>, frame: &Frame<'_>) -> Result<(), Error> {
+    validate(frame)?;
+    if let Some(comment) = frame.comment {
+        for line in Lines::new(comment) {
+            out.extend_from_slice(b": ");
+            out.extend_from_slice(line.as_bytes());
+            out.push(b'\n');
+        }
+    }
+    if let Some(retry) = frame.retry {
+        out.extend_from_slice(b"retry: ");
+        push_decimal(out, retry);
+        out.push(b'\n');
+    }
+    if let Some(id) = frame.id {
+        push_field(out, b"id: ", id);
+    }
+    if let Some(event) = frame.event {
+        push_field(out, b"event: ", event);
+    }
+    if let Some(data) = frame.data {
+        for line in Lines::new(data) {
+            push_field(out, b"data: ", line);
+        }
+    }
+    out.push(b'\n');
+    Ok(())
+}
+
+fn validate(frame: &Frame<'_>) -> Result<(), Error> {
+    if let Some(event) = frame.event {
+        if has_line_break(event) {
+            return Err(Error::format("SSE event type must not contain CR or LF"));
+        }
+    }
+    if let Some(id) = frame.id {
+        if has_line_break(id) || id.contains('\0') {
+            return Err(Error::format("SSE id must not contain CR, LF or NUL"));
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn has_line_break(s: &str) -> bool {
+    s.bytes().any(|b| b == b'\n' || b == b'\r')
+}
+
+fn push_field(out: &mut Vec<u8>, name: &[u8], value: &str) {
+    out.extend_from_slice(name);
+    out.extend_from_slice(value.as_bytes());
+    out.push(b'\n');
+}
+
+/// Splits text at CRLF, LF and lone CR, as an SSE parser does. "" yields one empty line.
+struct Lines<'a> {
+    rest: Option<&'a str>,
+}
+
+impl<'a> Lines<'a> {
+    fn new(text: &'a str) -> Self {
+        Lines { rest: Some(text) }
+    }
+}
+
+impl<'a> Iterator for Lines<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let rest = self.rest?;
+        match rest.find(['\r', '\n']) {
+            None => {
+                self.rest = None;
+                Some(rest)
+            }
+            Some(at) => {
+                let (line, tail) = rest.split_at(at);
+                let skip = if tail.starts_with("\r\n") { 2 } else { 1 };
+                self.rest = tail.get(skip..);
+                Some(line)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn data(d: &str) -> String {
+        encode(&Frame { data: Some(d), ..Frame::default() }).unwrap()
+    }
+
+    #[test]
+    fn full_frame_orders_fields_and_ends_with_blank_line() {
+        let f = Frame {
+            comment: Some("hello"),
+            retry: Some(3000),
+            id: Some("7"),
+            event: Some("tick"),
+            data: Some("{\"n\":1}"),
+        };
+        assert_eq!(
+            encode(&f).unwrap(),
+            ": hello\nretry: 3000\nid: 7\nevent: tick\ndata: {\"n\":1}\n\n"
+        );
+    }
+
+    #[test]
+    fn data_is_split_at_every_kind_of_line_end() {
+        assert_eq!(data("a\nb\r\nc\rd"), "data: a\ndata: b\ndata: c\ndata: d\n\n");
+        assert_eq!(data("a\n"), "data: a\ndata: \n\n");
+        assert_eq!(data("\r\n"), "data: \ndata: \n\n");
+        assert_eq!(data(""), "data: \n\n");
+    }
+
+    #[test]
+    fn data_keeps_leading_spaces_nul_and_unicode_separators() {
+        assert_eq!(data("  x\0\u{2028}y😀"), "data:   x\0\u{2028}y😀\n\n");
+    }
+
+    #[test]
+    fn comments_are_split_per_line() {
+        let f = Frame { comment: Some("a\r\nb"), ..Frame::default() };
+        assert_eq!(encode(&f).unwrap(), ": a\n: b\n\n");
+    }
+
+    #[test]
+    fn injection_through_event_or_id_is_refused() {
+        for bad in ["a\nb", "a\rb", "\r\n"] {
+            assert!(encode(&Frame { event: Some(bad), ..Frame::default() }).is_err());
+            assert!(encode(&Frame { id: Some(bad), ..Frame::default() }).is_err());
+        }
+        let err = encode(&Frame { id: Some("a\0b"), ..Frame::default() }).unwrap_err();
+        assert_eq!(err.name(), "InvalidMessageFormatError");
+    }
+
+    #[test]
+    fn refused_frame_appends_nothing() {
+        let mut out = b"kept".to_vec();
+        assert!(encode_into(&mut out, &Frame { event: Some("x\n"), ..Frame::default() }).is_err());
+        assert_eq!(out, b"kept");
+    }
+}

@@ -1,5 +1,7 @@
 //! Channel behaviour through the public Rust API: what each call delivers, in which order, and
 //! how each refusal looks.
+#![allow(clippy::unwrap_used)] // test helpers, not reachable from JS
+
 
 use eric_sse::{Channel, ChannelConfig, Error, Lifecycle, Message, Overflow, SignedMessage, StreamState};
 

@@ -1,0 +1,485 @@
+// Channel and Listener: the JS face of the Rust core. Timing (waiting, keep-alive, stream delay),
+// Web streams, async iterators and AbortSignal live here; queues, ids, history and SSE framing
+// live in the wasm core (RawChannel). Waiting consumers park a resolver and are woken by
+// dispatch/broadcast/notifyEnd, so an idle stream costs no CPU.
+
+import { RawChannel } from "../pkg/eric_sse.js";
+import {
+  ChannelClosedError,
+  InvalidListenerError,
+  InvalidMessageFormatError,
+  NoMessagesError,
+  fromCore,
+} from "./errors.js";
+import { Message, SignedMessage, toJson, unpack } from "./message.js";
+
+const OVERFLOW_POLICIES = { disconnect: 0, "drop-oldest": 1, error: 2 };
+const LIFECYCLE_OVERFLOWED = 1;
+const LIFECYCLE_ENDED = 2;
+const MAX_U32 = 0xffffffff;
+const KEEP_ALIVE = new TextEncoder().encode(": keep-alive\n\n");
+const EMPTY = new Uint8Array(0);
+const STATE = Symbol("eric-sse listener state");
+
+let fallbackIds = 0;
+/** A random UUID where the platform gives one (not at workerd's global scope), else a counter. */
+export function newId(prefix) {
+  try {
+    return globalThis.crypto.randomUUID();
+  } catch {
+    fallbackIds += 1;
+    return `${prefix}-${Date.now().toString(36)}-${fallbackIds}`;
+  }
+}
+
+function option(options, name, fallback, max = Number.MAX_SAFE_INTEGER) {
+  const value = options[name] ?? fallback;
+  if (value === Infinity && max === MAX_U32) return MAX_U32;
+  if (!Number.isInteger(value) || value < 0 || value > max) {
+    throw new RangeError(`eric-sse: option ${name} must be an integer from 0 to ${max}, got ${value}`);
+  }
+  return value;
+}
+
+function checkType(type) {
+  if (typeof type !== "string") {
+    throw new InvalidMessageFormatError(`message type must be a string, got ${typeof type}`);
+  }
+}
+
+/** A listener: an id, a running flag and an optional `onMessage(msg)` hook run at delivery. */
+export class Listener {
+  constructor({ id } = {}) {
+    if (id !== undefined && typeof id !== "string") {
+      throw new InvalidListenerError(`listener id must be a string, got ${typeof id}`);
+    }
+    this.id = id ?? newId("listener");
+    this.onMessage = undefined;
+    // Internal: which channel holds it, its key there, parked resolvers, open stream.
+    Object.defineProperty(this, STATE, {
+      value: { channel: null, key: -1, running: true, waiters: [], streaming: false, listener: this },
+    });
+  }
+
+  get isRunning() {
+    return this[STATE].running;
+  }
+
+  start() {
+    this.#setRunning(true);
+  }
+
+  stop() {
+    this.#setRunning(false);
+  }
+
+  #setRunning(running) {
+    const state = this[STATE];
+    state.running = running;
+    if (state.channel) state.channel._setRunning(state, running);
+  }
+}
+
+export class Channel {
+  #raw;
+  #options;
+  #listeners = new Map();
+  #parked = new Set();
+
+  /**
+   * @param {object} [options] id, retryMs (5000), streamDelayMs (0), keepAliveMs (15000),
+   *   historySize (256), maxQueue (10000), overflow ("disconnect" | "drop-oldest" | "error").
+   */
+  constructor(options = {}) {
+    if (options === null || typeof options !== "object") {
+      throw new TypeError("eric-sse: Channel options must be an object");
+    }
+    const overflow = options.overflow ?? "disconnect";
+    if (!(overflow in OVERFLOW_POLICIES)) {
+      throw new RangeError(`eric-sse: overflow must be "disconnect", "drop-oldest" or "error", got ${overflow}`);
+    }
+    if (options.id !== undefined && (typeof options.id !== "string" || options.id === "")) {
+      throw new TypeError("eric-sse: channel id must be a non-empty string");
+    }
+    this.id = options.id ?? newId("channel");
+    this.#options = {
+      retryMs: option(options, "retryMs", 5000),
+      streamDelayMs: option(options, "streamDelayMs", 0),
+      keepAliveMs: option(options, "keepAliveMs", 15000),
+      historySize: option(options, "historySize", 256, MAX_U32),
+      maxQueue: Math.max(1, option(options, "maxQueue", 10000, MAX_U32)),
+      overflow,
+    };
+    const o = this.#options;
+    this.#raw = new RawChannel(
+      this.id, o.retryMs, o.streamDelayMs, o.keepAliveMs, o.historySize, o.maxQueue,
+      OVERFLOW_POLICIES[overflow],
+    );
+  }
+
+  /** The settings in force, defaults filled in. */
+  get options() {
+    return { ...this.#options };
+  }
+
+  /** True once notifyEnd() was called. */
+  get ended() {
+    return this.#raw.ended;
+  }
+
+  /** Creates, registers and returns a running listener. */
+  addListener() {
+    return this.registerListener(new Listener());
+  }
+
+  /** Registers a Listener (its id must be unique in this channel). */
+  registerListener(listener) {
+    if (!(listener instanceof Listener)) {
+      throw new InvalidListenerError("registerListener expects a Listener");
+    }
+    const state = listener[STATE];
+    if (state.channel) throw new InvalidListenerError(`listener ${listener.id} is already registered`);
+    state.key = this.#call(() => this.#raw.register(listener.id));
+    state.channel = this;
+    if (!state.running) this.#raw.setRunning(state.key, false);
+    this.#listeners.set(listener.id, state);
+    return listener;
+  }
+
+  /** Removes the listener; its streams and iterators end. */
+  removeListener(listenerId) {
+    const state = this.#state(listenerId);
+    this.#raw.remove(state.key);
+    this.#listeners.delete(listenerId);
+    state.channel = null;
+    this.#wake(state);
+  }
+
+  getListener(listenerId) {
+    return this.#state(listenerId).listener;
+  }
+
+  /** Ids of the registered listeners. */
+  listenerIds() {
+    return [...this.#listeners.keys()];
+  }
+
+  /**
+   * Queues a message for one listener; returns its id. `dispatch(id, message)` also accepts a
+   * Message or SignedMessage instance.
+   */
+  dispatch(listenerId, type, payload, { senderId } = {}) {
+    if (type instanceof Message) {
+      ({ type, payload } = type);
+      if (arguments[1] instanceof SignedMessage) senderId = arguments[1].senderId;
+    }
+    const state = this.#state(listenerId);
+    checkType(type);
+    if (senderId !== undefined && typeof senderId !== "string") {
+      throw new InvalidMessageFormatError("senderId must be a string");
+    }
+    const json = toJson(payload);
+    const id = this.#call(() => this.#raw.dispatch(state.key, type, json, senderId));
+    this.#wake(state);
+    return String(id);
+  }
+
+  /** Queues a message for every listener (its frame is encoded once); returns its id. */
+  broadcast(type, payload) {
+    if (type instanceof Message) ({ type, payload } = type);
+    checkType(type);
+    const id = this.#call(() => this.#raw.broadcast(type, toJson(payload)));
+    for (const state of this.#parked) this.#wakeNow(state);
+    this.#parked.clear();
+    return String(id);
+  }
+
+  /** Takes the next message `{ id, type, payload }` or throws NoMessagesError. */
+  deliverNext(listenerId) {
+    const state = this.#state(listenerId);
+    const message = this._take(state);
+    if (message === undefined) {
+      throw new NoMessagesError(`no messages queued for listener ${listenerId}`);
+    }
+    return message;
+  }
+
+  /**
+   * Messages for one listener as an async iterator. It waits without polling and ends on
+   * notifyEnd(), removeListener() or `signal` abort. Breaking out of the loop keeps the listener.
+   */
+  messages(listenerId, { signal } = {}) {
+    const state = this.#state(listenerId);
+    const channel = this;
+    let finished = false;
+    return {
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+      async next() {
+        for (;;) {
+          if (finished || signal?.aborted || state.channel !== channel) {
+            finished = true;
+            return { done: true, value: undefined };
+          }
+          if (state.running) {
+            const value = channel._take(state);
+            if (value !== undefined) return { done: false, value };
+            if (channel.#raw.lifecycle(state.key) === LIFECYCLE_ENDED) finished = true;
+          }
+          if (!finished) await channel._wait(state, signal, 0);
+        }
+      },
+      async return() {
+        finished = true;
+        return { done: true, value: undefined };
+      },
+    };
+  }
+
+  /**
+   * The listener's messages as SSE bytes: `retry:` first, the replay after `lastEventId`, then
+   * live frames (all pending frames in one chunk per read). Closing or cancelling the stream,
+   * or aborting `signal`, removes the listener (its client is gone).
+   */
+  stream(listenerId, { lastEventId, signal } = {}) {
+    const state = this.#state(listenerId);
+    if (state.streaming) {
+      throw new InvalidListenerError(`listener ${listenerId} already has an open stream`);
+    }
+    if (lastEventId !== undefined && lastEventId !== null && typeof lastEventId !== "string") {
+      throw new TypeError("eric-sse: lastEventId must be a string");
+    }
+    const opening = this.#call(() => this.#raw.openStream(state.key, lastEventId ?? undefined));
+    state.streaming = true;
+    return new ReadableStream(new SseSource(this, state, opening, signal), { highWaterMark: 0 });
+  }
+
+  /**
+   * A Response carrying stream(listenerId). `init.request` supplies Last-Event-ID and the
+   * abort signal; `init.lastEventId`/`init.signal` set them directly; status and headers merge.
+   */
+  response(listenerId, init = {}) {
+    const { request, lastEventId, signal, headers, ...rest } = init;
+    const body = this.stream(listenerId, {
+      lastEventId: lastEventId ?? request?.headers.get("last-event-id") ?? undefined,
+      signal: signal ?? request?.signal,
+    });
+    const merged = new Headers(headers);
+    merged.set("content-type", "text/event-stream");
+    if (!merged.has("cache-control")) merged.set("cache-control", "no-cache");
+    return new Response(body, { status: 200, ...rest, headers: merged });
+  }
+
+  /** Ends the channel: queued messages are delivered, then every stream and iterator ends. */
+  notifyEnd() {
+    this.#raw.notifyEnd();
+    for (const state of this.#listeners.values()) this.#wakeNow(state);
+    this.#parked.clear();
+  }
+
+  // ---- internal, shared with SseSource and Listener ----
+
+  _setRunning(state, running) {
+    this.#raw.setRunning(state.key, running);
+    if (running) this.#wake(state);
+  }
+
+  /** Takes one message, running onMessage first; a throwing hook leaves it queued. */
+  _take(state) {
+    const hook = state.listener.onMessage;
+    if (typeof hook !== "function") {
+      const packed = this.#call(() => this.#raw.next(state.key));
+      return packed === undefined ? undefined : unpack(packed);
+    }
+    const packed = this.#call(() => this.#raw.peek(state.key));
+    if (packed === undefined) return undefined;
+    const message = unpack(packed);
+    if (message.id !== null) hook.call(state.listener, message);
+    this.#raw.next(state.key);
+    return message;
+  }
+
+  /**
+   * SSE bytes of up to `max` pending deliveries, with `finished` when the closing frame is in.
+   * With an onMessage hook, a throwing hook stops the batch: the frames taken before it are
+   * returned with `error`, and the message it threw on stays queued.
+   */
+  _frames(state, max) {
+    const hook = state.listener.onMessage;
+    if (typeof hook !== "function") {
+      const bytes = this.#call(() => this.#raw.drain(state.key, max));
+      return { bytes, finished: this.#raw.finished };
+    }
+    const parts = [];
+    for (let n = 0; n < max; n += 1) {
+      const packed = this.#call(() => this.#raw.peek(state.key));
+      if (packed === undefined) break;
+      const message = unpack(packed);
+      try {
+        if (message.id !== null) hook.call(state.listener, message);
+      } catch (error) {
+        return { bytes: concat(parts), finished: false, error };
+      }
+      parts.push(this.#raw.drain(state.key, 1));
+      if (this.#raw.finished) return { bytes: concat(parts), finished: true };
+    }
+    parts.push(this.#call(() => this.#raw.drain(state.key, 0)));
+    return { bytes: concat(parts), finished: this.#raw.finished };
+  }
+
+  _isLive(state) {
+    return state.channel === this;
+  }
+
+  _close(state) {
+    state.streaming = false;
+    if (state.channel === this) this.removeListener(state.listener.id);
+  }
+
+  /**
+   * Parks until the listener may have something new ("woken"), `signal` aborts ("abort") or
+   * `ms` (> 0) pass ("timeout").
+   */
+  _wait(state, signal, ms) {
+    return new Promise((resolve) => {
+      let timer;
+      const done = (why) => {
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
+        const at = state.waiters.indexOf(done);
+        if (at >= 0) state.waiters.splice(at, 1);
+        resolve(why);
+      };
+      const onAbort = () => done("abort");
+      if (ms > 0) timer = setTimeout(done, ms, "timeout");
+      signal?.addEventListener("abort", onAbort, { once: true });
+      state.waiters.push(done);
+      this.#parked.add(state);
+    });
+  }
+
+  #wake(state) {
+    this.#wakeNow(state);
+    this.#parked.delete(state);
+  }
+
+  #wakeNow(state) {
+    const waiters = state.waiters;
+    if (waiters.length === 0) return;
+    state.waiters = [];
+    for (const wake of waiters) wake("woken");
+  }
+
+  #state(listenerId) {
+    const state = this.#listeners.get(listenerId);
+    if (state === undefined) {
+      throw new InvalidListenerError(`no listener ${String(listenerId)} in channel ${this.id}`);
+    }
+    return state;
+  }
+
+  #call(fn) {
+    try {
+      return fn();
+    } catch (thrown) {
+      throw fromCore(thrown);
+    }
+  }
+}
+
+function concat(parts) {
+  if (parts.length === 1) return parts[0];
+  let length = 0;
+  for (const p of parts) length += p.length;
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** Underlying source of a listener's SSE ReadableStream. */
+class SseSource {
+  constructor(channel, state, opening, signal) {
+    this.channel = channel;
+    this.state = state;
+    this.opening = opening;
+    this.signal = signal;
+    this.options = channel.options;
+    this.nextDeliveryAt = 0;
+    this.failure = null;
+  }
+
+  async pull(controller) {
+    const { channel, state, signal, options } = this;
+    for (;;) {
+      if (this.failure) return this.#fail(controller);
+      if (signal?.aborted || !channel._isLive(state)) return this.#finish(controller);
+      if (this.opening && !state.running) return controller.enqueue(this.#withOpening(EMPTY));
+      const delay = this.nextDeliveryAt - Date.now();
+      if (delay > 0) {
+        await sleep(delay, signal);
+        continue;
+      }
+      if (state.running) {
+        let frames;
+        try {
+          frames = channel._frames(state, options.streamDelayMs > 0 ? 1 : MAX_U32);
+        } catch (error) {
+          this.failure = error;
+          continue;
+        }
+        this.failure = frames.error ?? null;
+        const bytes = this.#withOpening(frames.bytes);
+        if (bytes.length > 0) {
+          controller.enqueue(bytes);
+          if (options.streamDelayMs > 0) this.nextDeliveryAt = Date.now() + options.streamDelayMs;
+        }
+        if (frames.finished) return this.#finish(controller);
+        if (bytes.length > 0) return;
+        if (this.failure) continue;
+      }
+      if ((await channel._wait(state, signal, options.keepAliveMs)) === "timeout") {
+        return controller.enqueue(KEEP_ALIVE.slice());
+      }
+    }
+  }
+
+  cancel() {
+    this.channel._close(this.state);
+  }
+
+  #withOpening(bytes) {
+    if (!this.opening) return bytes;
+    const out = concat([this.opening, bytes]);
+    this.opening = null;
+    return out;
+  }
+
+  #fail(controller) {
+    // The listener stays registered with the message its hook refused still queued.
+    this.state.streaming = false;
+    controller.error(this.failure);
+  }
+
+  #finish(controller) {
+    if (this.opening) controller.enqueue(this.#withOpening(EMPTY));
+    this.channel._close(this.state);
+    controller.close();
+  }
+}
+
+function sleep(ms, signal) {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
+  });
+}

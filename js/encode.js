@@ -1,0 +1,35 @@
+// encode(): one SSE frame as text, with the core's injection checks.
+
+import { encodeFrame } from "../pkg/eric_sse.js";
+import { InvalidMessageFormatError, fromCore } from "./errors.js";
+
+function text(fields, name) {
+  const value = fields[name];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== "string") {
+    throw new InvalidMessageFormatError(`SSE field ${name} must be a string, got ${typeof value}`);
+  }
+  return value;
+}
+
+/**
+ * Encodes `{ event, data, id, retry, comment }` as one SSE frame. Refuses CR/LF in event or id,
+ * NUL in id, and a retry that is not a non-negative integer, with InvalidMessageFormatError.
+ * Data and comments are split at every line ending so they round-trip exactly.
+ */
+export function encode(fields) {
+  if (fields === null || typeof fields !== "object") {
+    throw new InvalidMessageFormatError("encode expects an object { event, data, id, retry, comment }");
+  }
+  const { retry } = fields;
+  if (retry !== undefined && !(Number.isSafeInteger(retry) && retry >= 0)) {
+    throw new InvalidMessageFormatError(`retry must be a non-negative integer (milliseconds), got ${retry}`);
+  }
+  try {
+    return encodeFrame(
+      text(fields, "event"), text(fields, "data"), text(fields, "id"), retry ?? -1, text(fields, "comment"),
+    );
+  } catch (thrown) {
+    throw fromCore(thrown);
+  }
+}

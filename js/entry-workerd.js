@@ -1,0 +1,8 @@
+// workerd (Cloudflare Workers) entry: the .wasm is imported as a compiled module (workerd does
+// not compile wasm from bytes at run time) and instantiated on import.
+import wasmModule from "../pkg/eric_sse_bg.wasm";
+import { initSync } from "../pkg/eric_sse.js";
+
+initSync({ module: wasmModule });
+
+export * from "./api.js";

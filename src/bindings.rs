@@ -1,0 +1,197 @@
+//! `#[wasm_bindgen]` surface used by `js/channel.js`. Conversion only: numbers and strings in,
+//! strings and bytes out, core errors as `"<ErrorName>:<message>"` strings that
+//! `js/errors.js` turns into `Error` subclasses. Listeners are addressed by their numeric key.
+
+use wasm_bindgen::prelude::*;
+
+use crate::channel::{Channel, ChannelConfig, ListenerKey, Overflow, StreamState};
+use crate::error::Error;
+use crate::listener::Lifecycle;
+use crate::message::{Envelope, Message, SignedMessage};
+use crate::sse::{encode, Frame};
+use crate::text::push_display;
+
+fn js_error(error: Error) -> JsValue {
+    let mut text = String::from(error.name());
+    text.push(':');
+    text.push_str(&error.message());
+    JsValue::from_str(&text)
+}
+
+/// Packs a delivery as `id \n type \n sender \n payload` (type and sender hold no LF; the
+/// payload goes last, so it may hold anything). One string crosses instead of four.
+fn pack(envelope: &Envelope) -> String {
+    let mut out = String::with_capacity(envelope.payload().len() + envelope.kind().len() + 24);
+    push_display(&mut out, envelope.id());
+    out.push('\n');
+    out.push_str(envelope.kind());
+    out.push('\n');
+    out.push_str(envelope.sender_id().unwrap_or(""));
+    out.push('\n');
+    out.push_str(envelope.payload());
+    out
+}
+
+fn packed(result: Result<String, Error>) -> Result<Option<String>, JsValue> {
+    match result {
+        Ok(text) => Ok(Some(text)),
+        Err(Error::NoMessages { .. }) => Ok(None),
+        Err(error) => Err(js_error(error)),
+    }
+}
+
+#[wasm_bindgen]
+pub struct RawChannel {
+    inner: Channel,
+    finished: bool,
+}
+
+#[wasm_bindgen]
+impl RawChannel {
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        id: String,
+        retry_ms: f64,
+        stream_delay_ms: f64,
+        keep_alive_ms: f64,
+        history_size: u32,
+        max_queue: u32,
+        overflow: u8,
+    ) -> RawChannel {
+        let overflow = match overflow {
+            1 => Overflow::DropOldest,
+            2 => Overflow::Error,
+            _ => Overflow::Disconnect,
+        };
+        let config = ChannelConfig {
+            retry_ms: retry_ms as u64,
+            stream_delay_ms: stream_delay_ms as u64,
+            keep_alive_ms: keep_alive_ms as u64,
+            history_size: history_size as usize,
+            max_queue: max_queue as usize,
+            overflow,
+        };
+        RawChannel { inner: Channel::new(id, config), finished: false }
+    }
+
+    pub fn register(&mut self, id: &str) -> Result<u32, JsValue> {
+        self.inner.register_listener(id).map(|k| k.0).map_err(js_error)
+    }
+
+    pub fn remove(&mut self, key: u32) -> Result<(), JsValue> {
+        self.inner.remove_listener(ListenerKey(key)).map_err(js_error)
+    }
+
+    #[wasm_bindgen(js_name = setRunning)]
+    pub fn set_running(&mut self, key: u32, running: bool) -> Result<(), JsValue> {
+        let key = ListenerKey(key);
+        let done = if running { self.inner.start(key) } else { self.inner.stop(key) };
+        done.map_err(js_error)
+    }
+
+    #[wasm_bindgen(js_name = isRunning)]
+    pub fn is_running(&self, key: u32) -> Result<bool, JsValue> {
+        self.inner.is_running(ListenerKey(key)).map_err(js_error)
+    }
+
+    /// Returns the message id. `sender` signs the message when given.
+    pub fn dispatch(
+        &mut self,
+        key: u32,
+        kind: String,
+        payload: String,
+        sender: Option<String>,
+    ) -> Result<f64, JsValue> {
+        let (key, message) = (ListenerKey(key), Message::new(kind, payload));
+        let sent = match sender {
+            Some(sender_id) => self.inner.dispatch_signed(key, SignedMessage::new(sender_id, message)),
+            None => self.inner.dispatch(key, message),
+        };
+        sent.map(|id| id as f64).map_err(js_error)
+    }
+
+    pub fn broadcast(&mut self, kind: String, payload: String) -> Result<f64, JsValue> {
+        self.inner.broadcast(Message::new(kind, payload)).map(|id| id as f64).map_err(js_error)
+    }
+
+    /// The next delivery, packed (see `pack`), without taking it; `undefined` when none is
+    /// queued (so waiting consumers need no exception per empty poll).
+    pub fn peek(&self, key: u32) -> Result<Option<String>, JsValue> {
+        packed(self.inner.peek(ListenerKey(key)).map(|e| pack(&e)))
+    }
+
+    /// Takes the next delivery, packed; `undefined` when none is queued.
+    pub fn next(&mut self, key: u32) -> Result<Option<String>, JsValue> {
+        packed(self.inner.deliver_next(ListenerKey(key)).map(|e| pack(&e)))
+    }
+
+    /// 0 open, 1 overflowed (disconnected), 2 ended.
+    pub fn lifecycle(&self, key: u32) -> Result<u8, JsValue> {
+        let lifecycle = self.inner.lifecycle(ListenerKey(key)).map_err(js_error)?;
+        Ok(match lifecycle {
+            Lifecycle::Open => 0,
+            Lifecycle::Overflowed => 1,
+            Lifecycle::Ended => 2,
+        })
+    }
+
+    pub fn queued(&self, key: u32) -> Result<u32, JsValue> {
+        let n = self.inner.queued(ListenerKey(key)).map_err(js_error)?;
+        Ok(u32::try_from(n).unwrap_or(u32::MAX))
+    }
+
+    /// The stream's first bytes: `retry:` and, given `last_event_id`, the replay.
+    #[wasm_bindgen(js_name = openStream)]
+    pub fn open_stream(&mut self, key: u32, last_event_id: Option<String>) -> Result<Vec<u8>, JsValue> {
+        let mut out = Vec::new();
+        self.inner
+            .open_stream(ListenerKey(key), last_event_id.as_deref(), &mut out)
+            .map_err(js_error)?;
+        Ok(out)
+    }
+
+    /// Up to `max` pending frames as one chunk (empty when nothing is pending). Afterwards
+    /// `finished()` tells whether the closing frame was included.
+    pub fn drain(&mut self, key: u32, max: u32) -> Result<Vec<u8>, JsValue> {
+        let mut out = Vec::new();
+        let state =
+            self.inner.drain_frames(ListenerKey(key), max as usize, &mut out).map_err(js_error)?;
+        self.finished = state == StreamState::Finished;
+        Ok(out)
+    }
+
+    /// Whether the last `drain` wrote the closing frame.
+    #[wasm_bindgen(getter)]
+    pub fn finished(&self) -> bool {
+        self.finished
+    }
+
+    #[wasm_bindgen(js_name = notifyEnd)]
+    pub fn notify_end(&mut self) {
+        self.inner.notify_end();
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn ended(&self) -> bool {
+        self.inner.is_ended()
+    }
+}
+
+/// Encodes one SSE frame; see `crate::sse::encode`. `retry` < 0 means none.
+#[wasm_bindgen(js_name = encodeFrame)]
+pub fn encode_frame(
+    event: Option<String>,
+    data: Option<String>,
+    id: Option<String>,
+    retry: f64,
+    comment: Option<String>,
+) -> Result<String, JsValue> {
+    let frame = Frame {
+        comment: comment.as_deref(),
+        retry: (retry >= 0.0).then_some(retry as u64),
+        id: id.as_deref(),
+        event: event.as_deref(),
+        data: data.as_deref(),
+    };
+    encode(&frame).map_err(js_error)
+}

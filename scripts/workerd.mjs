@@ -1,0 +1,61 @@
+// Serves a Worker with the real workerd binary on 127.0.0.1. Writes a config whose module
+// names mirror repository paths (the first module is the main one) and returns a handle.
+import { spawn } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { join, relative } from "node:path";
+import { bin, root } from "./lib.mjs";
+
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function moduleLine(dir, name) {
+  const kind = name.endsWith(".wasm") ? "wasm" : "esModule";
+  return `    (name = "${name}", ${kind} = embed "${relative(dir, join(root, name))}"),`;
+}
+
+/** Starts workerd serving `modules` (repository paths, main first); resolves once it answers. */
+export async function serveWorker(name, modules) {
+  const dir = join(root, "test-output", "workerd", name);
+  mkdirSync(dir, { recursive: true });
+  const config = [
+    'using Workerd = import "/workerd/workerd.capnp";',
+    "const config :Workerd.Config = (",
+    '  services = [ (name = "main", worker = .worker) ],',
+    '  sockets = [ (name = "http", address = "127.0.0.1:0", http = (), service = "main") ],',
+    ");",
+    "const worker :Workerd.Worker = (",
+    "  modules = [",
+    ...modules.map((m) => moduleLine(dir, m)),
+    "  ],",
+    '  compatibilityDate = "2025-09-01",',
+    ");",
+  ].join("\n");
+  const configPath = join(dir, "config.capnp");
+  writeFileSync(configPath, config);
+  const port = await freePort();
+  const child = spawn(bin("workerd"), ["serve", configPath, `--socket-addr=http=127.0.0.1:${port}`], {
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  for (let attempt = 0; attempt < 200; attempt += 1) {
+    if (child.exitCode !== null) throw new Error(`workerd exited with ${child.exitCode}`);
+    try {
+      await fetch(url);
+      return { url, stop: () => (child.kill(), exited) };
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  child.kill();
+  throw new Error("workerd did not answer within 10 s");
+}

@@ -1,0 +1,399 @@
+// The package's behaviour, written once and run unchanged under Node's test runner (Node 20 and
+// 24), Deno, workerd and a Chromium page. Each test receives the imported package as `lib`.
+
+import { equal, ok, readChunks, readText, rejects, throws, tick } from "./assert.js";
+
+const quiet = { keepAliveMs: 0 };
+
+export const tests = [];
+const test = (name, fn) => tests.push({ name, fn });
+
+test("dispatch queues for one listener and deliverNext returns FIFO with rising ids", (lib) => {
+  const ch = new lib.Channel(quiet);
+  const a = ch.addListener();
+  const b = ch.addListener();
+  const first = ch.dispatch(a.id, "greet", { n: 1 });
+  const second = ch.dispatch(a.id, "greet", "two");
+  equal(typeof first, "string");
+  ok(Number(second) > Number(first), "ids increase");
+  equal(ch.deliverNext(a.id), { id: first, type: "greet", payload: { n: 1 } });
+  equal(ch.deliverNext(a.id), { id: second, type: "greet", payload: "two" });
+  throws(() => ch.deliverNext(b.id), lib.NoMessagesError, "b got nothing:");
+});
+
+test("broadcast reaches every listener with the same id", (lib) => {
+  const ch = new lib.Channel(quiet);
+  const ls = [ch.addListener(), ch.addListener(), ch.addListener()];
+  const id = ch.broadcast("news", [1, 2]);
+  for (const l of ls) equal(ch.deliverNext(l.id), { id, type: "news", payload: [1, 2] });
+});
+
+test("payload defaults to null and survives JSON with line breaks and unicode", (lib) => {
+  const ch = new lib.Channel(quiet);
+  const a = ch.addListener();
+  ch.dispatch(a.id, "t");
+  equal(ch.deliverNext(a.id).payload, null);
+  const tricky = { s: "a\nb\r\nc\u2028😀\u0000" };
+  ch.dispatch(a.id, "t", tricky);
+  equal(ch.deliverNext(a.id).payload, tricky);
+});
+
+test("errors are exported Error subclasses with their name", (lib) => {
+  for (const name of ["NoMessagesError", "InvalidListenerError", "InvalidChannelError",
+    "InvalidMessageFormatError", "QueueOverflowError", "ChannelClosedError"]) {
+    const e = new lib[name]("x");
+    ok(e instanceof Error && e instanceof lib.EricSseError, `${name} extends Error`);
+    equal(e.name, name);
+  }
+});
+
+test("unknown listener ids throw InvalidListenerError everywhere", (lib) => {
+  const ch = new lib.Channel(quiet);
+  for (const call of [
+    () => ch.dispatch("nope", "t"), () => ch.deliverNext("nope"), () => ch.removeListener("nope"),
+    () => ch.getListener("nope"), () => ch.stream("nope"), () => ch.messages("nope"),
+    () => ch.response("nope"), () => ch.dispatch(undefined, "t"),
+  ]) throws(call, lib.InvalidListenerError);
+});
+
+test("bad messages throw InvalidMessageFormatError and change nothing", (lib) => {
+  const ch = new lib.Channel(quiet);
+  const a = ch.addListener();
+  const cyclic = {};
+  cyclic.self = cyclic;
+  for (const [type, payload] of [
+    ["", 1], [42, 1], [undefined, 1], ["a\nb", 1], ["_eric_channel_closed", 1],
+    ["t", cyclic], ["t", 10n], ["t", () => 1], ["t", Symbol("s")],
+  ]) {
+    throws(() => ch.dispatch(a.id, type, payload), lib.InvalidMessageFormatError, `${String(type)}:`);
+    throws(() => ch.broadcast(type, payload), lib.InvalidMessageFormatError, `${String(type)}:`);
+  }
+  throws(() => ch.deliverNext(a.id), lib.NoMessagesError, "nothing was queued:");
+  equal(ch.broadcast("ok", 1), "1", "refusals consumed no id:");
+});
+
+test("Message and SignedMessage instances can be dispatched; senderId signs", (lib) => {
+  const ch = new lib.Channel(quiet);
+  const a = ch.addListener();
+  ch.dispatch(a.id, new lib.Message("m", { x: 1 }));
+  ch.dispatch(a.id, new lib.SignedMessage("bob", "s", 2));
+  ch.dispatch(a.id, "p", 3, { senderId: "carol" });
+  ch.broadcast(new lib.Message("b"));
+  equal(ch.deliverNext(a.id), { id: "1", type: "m", payload: { x: 1 } });
+  equal(ch.deliverNext(a.id), { id: "2", type: "s", payload: 2, senderId: "bob" });
+  equal(ch.deliverNext(a.id).senderId, "carol");
+  equal(ch.deliverNext(a.id), { id: "4", type: "b", payload: null });
+});
+
+test("listeners: register with an id, refuse duplicates, get and remove", (lib) => {
+  const ch = new lib.Channel(quiet);
+  const l = new lib.Listener({ id: "alice" });
+  equal(ch.registerListener(l), l);
+  equal(ch.getListener("alice"), l);
+  throws(() => ch.registerListener(new lib.Listener({ id: "alice" })), lib.InvalidListenerError);
+  throws(() => ch.registerListener(l), lib.InvalidListenerError, "already registered:");
+  throws(() => new lib.Channel(quiet).registerListener(l), lib.InvalidListenerError, "other channel:");
+  throws(() => ch.registerListener({ id: "x" }), lib.InvalidListenerError, "plain object:");
+  equal(ch.listenerIds(), ["alice"]);
+  ch.removeListener("alice");
+  throws(() => ch.getListener("alice"), lib.InvalidListenerError);
+  ch.registerListener(l);
+  equal(ch.getListener("alice"), l, "a removed listener can be registered again:");
+});
+
+test("start and stop toggle isRunning; a stopped listener's iterator waits", async (lib) => {
+  const ch = new lib.Channel(quiet);
+  const l = ch.addListener();
+  equal(l.isRunning, true);
+  l.stop();
+  equal(l.isRunning, false);
+  ch.dispatch(l.id, "t", 1);
+  const it = ch.messages(l.id)[Symbol.asyncIterator]();
+  let got = null;
+  const pending = it.next().then((r) => (got = r));
+  await tick(20);
+  equal(got, null, "nothing delivered while stopped:");
+  l.start();
+  await pending;
+  equal(got.value.payload, 1);
+});
+
+test("messages() waits without polling, then ends on notifyEnd", async (lib) => {
+  const ch = new lib.Channel(quiet);
+  const l = ch.addListener();
+  const seen = [];
+  const done = (async () => {
+    for await (const m of ch.messages(l.id)) seen.push(m.payload);
+  })();
+  await tick(5);
+  ch.dispatch(l.id, "t", 1);
+  ch.broadcast("t", 2);
+  await tick(5);
+  ch.broadcast("t", 3);
+  ch.notifyEnd();
+  await done;
+  equal(seen, [1, 2, 3]);
+});
+
+test("messages() ends on removeListener and on abort", async (lib) => {
+  const ch = new lib.Channel(quiet);
+  const a = ch.addListener();
+  const b = ch.addListener();
+  const controller = new AbortController();
+  const endA = (async () => { for await (const _ of ch.messages(a.id)) { /* none */ } return "a"; })();
+  const endB = (async () => {
+    for await (const _ of ch.messages(b.id, { signal: controller.signal })) { /* none */ }
+    return "b";
+  })();
+  await tick(5);
+  ch.removeListener(a.id);
+  controller.abort();
+  equal(await endA, "a");
+  equal(await endB, "b");
+  equal(ch.listenerIds(), [b.id], "abort ends iteration but keeps the listener:");
+});
+
+test("stream() starts with retry and frames id, event and JSON data", async (lib) => {
+  const ch = new lib.Channel({ ...quiet, retryMs: 2500 });
+  const l = ch.addListener();
+  ch.dispatch(l.id, "hello", { text: "a\nb" });
+  ch.notifyEnd();
+  const text = (await readChunks(ch.stream(l.id))).join("");
+  equal(text,
+    'retry: 2500\n\nid: 1\nevent: hello\ndata: {"text":"a\\nb"}\n\nevent: _eric_channel_closed\ndata: null\n\n');
+});
+
+test("several pending frames come out in one chunk", async (lib) => {
+  const ch = new lib.Channel(quiet);
+  const l = ch.addListener();
+  const reader = ch.stream(l.id).getReader();
+  equal(await readText(reader), "retry: 5000\n\n");
+  for (let i = 0; i < 5; i += 1) ch.broadcast("n", i);
+  const chunk = await readText(reader);
+  equal(chunk.split("event: n").length - 1, 5, "all five frames in one read:");
+  await reader.cancel();
+});
+
+test("a waiting stream wakes on dispatch", async (lib) => {
+  const ch = new lib.Channel(quiet);
+  const l = ch.addListener();
+  const reader = ch.stream(l.id).getReader();
+  await readText(reader);
+  const next = readText(reader);
+  await tick(5);
+  ch.dispatch(l.id, "late", 7);
+  equal(await next, "id: 1\nevent: late\ndata: 7\n\n");
+  await reader.cancel();
+});
+
+test("cancelling a stream removes its listener", async (lib) => {
+  const ch = new lib.Channel(quiet);
+  const l = ch.addListener();
+  const reader = ch.stream(l.id).getReader();
+  await readText(reader);
+  await reader.cancel();
+  throws(() => ch.getListener(l.id), lib.InvalidListenerError);
+  equal(ch.broadcast("t", 1), "1", "broadcast after the client left still works:");
+});
+
+test("aborting a stream's signal closes it and removes the listener", async (lib) => {
+  const ch = new lib.Channel(quiet);
+  const l = ch.addListener();
+  const controller = new AbortController();
+  const all = readChunks(ch.stream(l.id, { signal: controller.signal }));
+  await tick(5);
+  controller.abort();
+  equal((await all).join(""), "retry: 5000\n\n");
+  throws(() => ch.getListener(l.id), lib.InvalidListenerError);
+});
+
+test("a listener has at most one open stream", async (lib) => {
+  const ch = new lib.Channel(quiet);
+  const l = ch.addListener();
+  const s = ch.stream(l.id);
+  throws(() => ch.stream(l.id), lib.InvalidListenerError);
+  await s.cancel();
+});
+
+test("lastEventId replays the history after it, without duplicates", async (lib) => {
+  const ch = new lib.Channel(quiet);
+  const l = ch.addListener();
+  const other = ch.addListener();
+  for (let i = 1; i <= 4; i += 1) ch.broadcast("n", i);
+  ch.dispatch(other.id, "private", 0);
+  ch.dispatch(l.id, "mine", 5);
+  for (;;) { try { ch.deliverNext(l.id); } catch { break; } }
+  ch.notifyEnd();
+  const text = (await readChunks(ch.stream(l.id, { lastEventId: "2" }))).join("");
+  equal(text, "retry: 5000\n\nid: 3\nevent: n\ndata: 3\n\nid: 4\nevent: n\ndata: 4\n\n" +
+    "id: 6\nevent: mine\ndata: 5\n\nevent: _eric_channel_closed\ndata: null\n\n");
+});
+
+test("lastEventId outside the history replays what is kept after a gap notice", async (lib) => {
+  const ch = new lib.Channel({ ...quiet, historySize: 2 });
+  const l = ch.addListener();
+  for (let i = 1; i <= 4; i += 1) { ch.broadcast("n", i); ch.deliverNext(l.id); }
+  ch.notifyEnd();
+  const text = (await readChunks(ch.stream(l.id, { lastEventId: "1" }))).join("");
+  ok(text.startsWith('retry: 5000\n\nevent: _eric_replay_gap\ndata: {"oldestId":"3"}\n\nid: 3\n'), text);
+  throws(() => new lib.Channel(quiet).stream("x", { lastEventId: 5 }), lib.InvalidListenerError);
+});
+
+test("response() carries SSE headers and honours the request's Last-Event-ID", async (lib) => {
+  const ch = new lib.Channel(quiet);
+  const l = ch.addListener();
+  ch.broadcast("n", 1);
+  ch.broadcast("n", 2);
+  ch.deliverNext(l.id);
+  ch.deliverNext(l.id);
+  ch.notifyEnd();
+  const request = new Request("http://127.0.0.1/events", { headers: { "Last-Event-ID": "1" } });
+  const res = ch.response(l.id, { request, headers: { "x-extra": "1" } });
+  equal(res.status, 200);
+  equal(res.headers.get("content-type"), "text/event-stream");
+  equal(res.headers.get("cache-control"), "no-cache");
+  equal(res.headers.get("x-extra"), "1");
+  const body = await res.text();
+  ok(body.includes("id: 2\n") && !body.includes("id: 1\n"), body);
+});
+
+test("a keep-alive comment goes out after keepAliveMs of silence", async (lib) => {
+  const ch = new lib.Channel({ keepAliveMs: 30 });
+  const l = ch.addListener();
+  const reader = ch.stream(l.id).getReader();
+  await readText(reader);
+  equal(await readText(reader), ": keep-alive\n\n");
+  ch.broadcast("t", 1);
+  equal(await readText(reader), "id: 1\nevent: t\ndata: 1\n\n");
+  await reader.cancel();
+});
+
+test("streamDelayMs spaces deliveries one frame at a time", async (lib) => {
+  const ch = new lib.Channel({ ...quiet, streamDelayMs: 40 });
+  const l = ch.addListener();
+  for (let i = 0; i < 3; i += 1) ch.broadcast("t", i);
+  ch.notifyEnd();
+  const started = Date.now();
+  const chunks = await readChunks(ch.stream(l.id));
+  const frames = chunks.filter((c) => c.includes("event: t"));
+  equal(frames.length, 3, "one message per chunk:");
+  ok(Date.now() - started >= 75, "at least two delays elapsed");
+});
+
+test("notifyEnd delivers what is queued, ends streams and refuses new messages", async (lib) => {
+  const ch = new lib.Channel(quiet);
+  const l = ch.addListener();
+  const all = readChunks(ch.stream(l.id));
+  ch.broadcast("t", 1);
+  ch.notifyEnd();
+  equal(ch.ended, true);
+  const text = (await all).join("");
+  ok(text.endsWith("id: 1\nevent: t\ndata: 1\n\nevent: _eric_channel_closed\ndata: null\n\n"), text);
+  throws(() => ch.broadcast("t", 2), lib.ChannelClosedError);
+  const m = ch.addListener();
+  throws(() => ch.dispatch(m.id, "t", 2), lib.ChannelClosedError);
+});
+
+test("onMessage runs at delivery, not at dispatch", (lib) => {
+  const ch = new lib.Channel(quiet);
+  const l = ch.addListener();
+  const seen = [];
+  l.onMessage = (m) => seen.push(m.type);
+  ch.dispatch(l.id, "a");
+  equal(seen, [], "not at dispatch:");
+  ch.deliverNext(l.id);
+  equal(seen, ["a"]);
+});
+
+test("a throwing onMessage loses nothing and its error reaches the consumer", async (lib) => {
+  const ch = new lib.Channel(quiet);
+  const l = ch.addListener();
+  const boom = new Error("boom");
+  l.onMessage = () => { throw boom; };
+  ch.dispatch(l.id, "a", 1);
+  let caught;
+  try { ch.deliverNext(l.id); } catch (e) { caught = e; }
+  equal(caught, boom);
+  const it = ch.messages(l.id)[Symbol.asyncIterator]();
+  await it.next().then(() => { throw new Error("should reject"); }, (e) => equal(e, boom));
+  l.onMessage = undefined;
+  equal(ch.deliverNext(l.id).payload, 1, "still queued:");
+});
+
+test("a throwing onMessage errors the stream after the frames before it", async (lib) => {
+  const ch = new lib.Channel(quiet);
+  const l = ch.addListener();
+  l.onMessage = (m) => { if (m.payload === 2) throw new RangeError("bad 2"); };
+  ch.broadcast("t", 1);
+  ch.broadcast("t", 2);
+  const reader = ch.stream(l.id).getReader();
+  const first = await readText(reader);
+  ok(first.includes("data: 1\n") && !first.includes("data: 2\n"), first);
+  await rejects(reader.read(), RangeError);
+  l.onMessage = undefined;
+  equal(ch.deliverNext(l.id).payload, 2, "the refused message is still queued:");
+});
+
+test("overflow 'disconnect' ends the slow listener's stream with a notice", async (lib) => {
+  const ch = new lib.Channel({ ...quiet, maxQueue: 2 });
+  const slow = ch.addListener();
+  const fast = ch.addListener();
+  for (let i = 1; i <= 3; i += 1) { ch.broadcast("t", i); ch.deliverNext(fast.id); }
+  throws(() => ch.dispatch(slow.id, "t", 4), lib.QueueOverflowError);
+  const text = (await readChunks(ch.stream(slow.id))).join("");
+  ok(text.includes("data: 2\n") && text.endsWith('event: _eric_overflow\ndata: {"maxQueue":2}\n\n'), text);
+  throws(() => ch.getListener(slow.id), lib.InvalidListenerError, "disconnected and removed:");
+  equal(ch.getListener(fast.id), fast);
+});
+
+test("overflow 'disconnect' makes deliverNext and messages() throw once drained", async (lib) => {
+  const ch = new lib.Channel({ ...quiet, maxQueue: 1 });
+  const l = ch.addListener();
+  ch.broadcast("t", 1);
+  ch.broadcast("t", 2);
+  equal(ch.deliverNext(l.id).payload, 1);
+  throws(() => ch.deliverNext(l.id), lib.QueueOverflowError);
+  await rejects(ch.messages(l.id)[Symbol.asyncIterator]().next(), lib.QueueOverflowError);
+});
+
+test("overflow 'drop-oldest' tells the listener how many it lost", (lib) => {
+  const ch = new lib.Channel({ ...quiet, maxQueue: 2, overflow: "drop-oldest" });
+  const l = ch.addListener();
+  for (let i = 1; i <= 5; i += 1) ch.broadcast("t", i);
+  equal(ch.deliverNext(l.id), { id: null, type: "_eric_dropped", payload: { dropped: 3 } });
+  equal(ch.deliverNext(l.id).payload, 4);
+  equal(ch.deliverNext(l.id).payload, 5);
+});
+
+test("overflow 'error' refuses the message for everyone", (lib) => {
+  const ch = new lib.Channel({ ...quiet, maxQueue: 1, overflow: "error" });
+  const a = ch.addListener();
+  const b = ch.addListener();
+  ch.dispatch(a.id, "t", 1);
+  throws(() => ch.broadcast("t", 2), lib.QueueOverflowError);
+  throws(() => ch.deliverNext(b.id), lib.NoMessagesError, "b got nothing:");
+  throws(() => ch.dispatch(a.id, "t", 3), lib.QueueOverflowError);
+});
+
+test("bad options are refused with a clear error", (lib) => {
+  throws(() => new lib.Channel({ overflow: "drop" }), RangeError);
+  throws(() => new lib.Channel({ maxQueue: -1 }), RangeError);
+  throws(() => new lib.Channel({ retryMs: 1.5 }), RangeError);
+  throws(() => new lib.Channel({ id: 3 }), TypeError);
+  throws(() => new lib.Channel(null), TypeError);
+  const ch = new lib.Channel({ id: "named", maxQueue: Infinity });
+  equal(ch.id, "named");
+  equal(ch.options.overflow, "disconnect");
+  equal(ch.options.retryMs, 5000);
+});
+
+test("encode() writes spec frames and refuses injection", (lib) => {
+  equal(lib.encode({ event: "e", data: "a\r\nb\rc\nd", id: "7", retry: 10, comment: "x\ny" }),
+    ": x\n: y\nretry: 10\nid: 7\nevent: e\ndata: a\ndata: b\ndata: c\ndata: d\n\n");
+  equal(lib.encode({ data: "" }), "data: \n\n");
+  for (const bad of [{ event: "a\nb" }, { id: "a\rb" }, { id: "a\0b" }, { retry: 1.5 },
+    { retry: -1 }, { data: 5 }, { event: {} }]) {
+    throws(() => lib.encode(bad), lib.InvalidMessageFormatError, JSON.stringify(bad));
+  }
+  throws(() => lib.encode(null), lib.InvalidMessageFormatError);
+});

@@ -1,0 +1,7 @@
+// Runs the shared behaviour suite under Node's test runner, importing the package by its name
+// (the "node" export condition). scripts/test.mjs runs this under Node 20 and Node 24.
+import { test } from "node:test";
+import * as lib from "eric-sse";
+import { tests } from "../behaviour/suite.js";
+
+for (const { name, fn } of tests) test(name, () => fn(lib));

@@ -1,0 +1,60 @@
+// A Worker served by the real workerd in the tests. Module names mirror repository paths (see
+// scripts/workerd.mjs), so this imports the package's workerd entry as a bundler would.
+//   GET /suite        runs the shared behaviour suite inside workerd and returns the results.
+//   GET /live?n=N     an SSE stream: N broadcasts spaced by timers, then notifyEnd.
+//   GET /replay       a stream resumed from the request's Last-Event-ID.
+import * as lib from "../../js/entry-workerd.js";
+import { tests } from "../behaviour/suite.js";
+
+async function runSuite() {
+  const results = [];
+  for (const { name, fn } of tests) {
+    try {
+      await fn(lib);
+      results.push({ name, ok: true });
+    } catch (error) {
+      results.push({ name, ok: false, error: `${error?.name}: ${error?.message}` });
+    }
+  }
+  return Response.json(results);
+}
+
+function live(request, count) {
+  const channel = new lib.Channel({ id: "live", keepAliveMs: 0 });
+  const listener = channel.addListener();
+  let sent = 0;
+  const tick = () => {
+    channel.broadcast("tick", { n: sent, runtime: "workerd" });
+    sent += 1;
+    if (sent < count) setTimeout(tick, 5);
+    else channel.notifyEnd();
+  };
+  setTimeout(tick, 5);
+  return channel.response(listener.id, { request });
+}
+
+function replay(request) {
+  const channel = new lib.Channel({ id: "replay", keepAliveMs: 0 });
+  const listener = channel.addListener();
+  for (let n = 1; n <= 3; n += 1) channel.broadcast("n", n);
+  while (true) {
+    try {
+      channel.deliverNext(listener.id);
+    } catch (error) {
+      if (error instanceof lib.NoMessagesError) break;
+      throw error;
+    }
+  }
+  channel.notifyEnd();
+  return channel.response(listener.id, { request });
+}
+
+export default {
+  async fetch(request) {
+    const url = new URL(request.url);
+    if (url.pathname === "/suite") return runSuite();
+    if (url.pathname === "/live") return live(request, Number(url.searchParams.get("n") ?? 3));
+    if (url.pathname === "/replay") return replay(request);
+    return new Response("not found", { status: 404 });
+  },
+};

@@ -5,3 +5,8 @@ import * as lib from "eric-sse";
 import { tests } from "../behaviour/suite.js";
 
 for (const { name, fn } of tests) test(name, () => fn(lib));
+
+test("the package name resolves to the node entry (no init call needed)", () => {
+  const resolved = import.meta.resolve("eric-sse");
+  if (!resolved.endsWith("/js/entry-node.js")) throw new Error(`resolved to ${resolved}`);
+});

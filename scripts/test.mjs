@@ -1,0 +1,114 @@
+// `npm test`: sets up what is missing, builds, then runs every stage and prints one closing
+// line "N passed, M failed". Stages: cargo test, clippy (panic lints), the package's export
+// map, the shared suite under Node 20 and Node 24 (node:test), Deno, workerd and Chromium.
+import { spawnSync } from "node:child_process";
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { build } from "./build.mjs";
+import { bin, node24, root, systemNode } from "./lib.mjs";
+import { setup } from "./setup.mjs";
+
+let passed = 0;
+let failed = 0;
+const failures = [];
+
+function report(name, ok, detail = "") {
+  if (ok) {
+    passed += 1;
+  } else {
+    failed += 1;
+    failures.push(`${name}${detail ? ` — ${detail}` : ""}`);
+  }
+}
+
+/** Runs a command, adds the counts its output states, and prints the output on failure. */
+function stage(title, cmd, args, parse, options = {}) {
+  const started = Date.now();
+  const result = spawnSync(cmd, args, { cwd: root, encoding: "utf8", maxBuffer: 64 << 20, ...options });
+  const text = `${result.stdout ?? ""}${result.stderr ?? ""}`;
+  const counts = parse(text);
+  const ok = result.status === 0 && counts.failed === 0 && counts.passed > 0;
+  passed += counts.passed;
+  failed += counts.failed;
+  if (!ok) {
+    if (counts.failed === 0) report(`${title}: exit ${result.status ?? result.error}`, false);
+    failures.push(`${title}: see output above`);
+    process.stdout.write(text);
+  }
+  console.log(`${ok ? "ok  " : "FAIL"} ${title}: ${counts.passed} passed, ${counts.failed} failed (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+}
+
+const sum = (text, re) => [...text.matchAll(re)].reduce((n, m) => n + Number(m[1]), 0);
+const cargoCounts = (text) => ({ passed: sum(text, /(\d+) passed;/g), failed: sum(text, /(\d+) failed;/g) });
+const tapCounts = (text) => ({ passed: sum(text, /^# pass (\d+)/gm), failed: sum(text, /^# fail (\d+)/gm) });
+const denoCounts = (text) => ({ passed: sum(text, /(\d+) passed/g), failed: sum(text, /(\d+) failed/g) });
+const exitOnly = (text, status) => ({ passed: 1, failed: 0, status });
+
+async function inProcess(title, fn) {
+  const before = { passed, failed };
+  const started = Date.now();
+  try {
+    await fn(report);
+  } catch (error) {
+    report(`${title}: ${error?.stack ?? error}`, false);
+  }
+  const p = passed - before.passed;
+  const f = failed - before.failed;
+  console.log(`${f === 0 && p > 0 ? "ok  " : "FAIL"} ${title}: ${p} passed, ${f} failed (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+}
+
+function checkExportMap() {
+  const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+  const conditions = Object.keys(pkg.exports["."]);
+  report("package: exports lists types, workerd, deno before node, node, browser, default",
+    conditions.join() === "types,workerd,deno,node,browser,default", conditions.join());
+  for (const [condition, entry] of [["workerd", "entry-workerd.js"], ["deno", "entry-deno.js"]]) {
+    const result = spawnSync(systemNode(), [`--conditions=${condition}`, "--input-type=module", "-e",
+      'console.log(import.meta.resolve("eric-sse"))'], { cwd: root, encoding: "utf8" });
+    report(`package: the ${condition} condition resolves to js/${entry}`,
+      result.stdout.trim().endsWith(`/js/${entry}`), result.stdout + result.stderr);
+  }
+}
+
+/** A consumer folder with node_modules/eric-sse → this repository, for Deno's resolution. */
+function denoConsumer() {
+  const dir = join(root, "test-output", "consumer");
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(join(dir, "node_modules"), { recursive: true });
+  symlinkSync(root, join(dir, "node_modules", "eric-sse"), "dir");
+  writeFileSync(join(dir, "package.json"), '{ "type": "module", "dependencies": { "eric-sse": "*" } }\n');
+  writeFileSync(join(dir, "deno.test.mjs"), [
+    'import * as lib from "eric-sse";',
+    'import { tests } from "../../tests/behaviour/suite.js";',
+    "for (const { name, fn } of tests) Deno.test(name, () => fn(lib));",
+    'Deno.test("the package name resolves to the deno entry", () => {',
+    '  const resolved = import.meta.resolve("eric-sse");',
+    '  if (!resolved.endsWith("/js/entry-deno.js")) throw new Error(`resolved to ${resolved}`);',
+    "});", "",
+  ].join("\n"));
+  return dir;
+}
+
+const started = Date.now();
+setup({ browser: true });
+build();
+stage("cargo test (Rust core)", "cargo", ["test", "--quiet"], cargoCounts);
+stage("cargo clippy (no unwrap/expect/panic/indexing outside tests)", "cargo",
+  ["clippy", "--all-targets", "--quiet", "--", "-D", "warnings"], exitOnly);
+stage("cargo clippy wasm32 (bindings)", "cargo",
+  ["clippy", "--target", "wasm32-unknown-unknown", "--quiet", "--", "-D", "warnings"], exitOnly);
+await inProcess("package export map", checkExportMap);
+const nodeArgs = ["--test", "--test-reporter=tap", "tests/node/suite.test.mjs"];
+stage(`Node ${spawnSync(systemNode(), ["--version"], { encoding: "utf8" }).stdout.trim()} (node:test)`, systemNode(), nodeArgs, tapCounts);
+stage(`Node ${spawnSync(node24, ["--version"], { encoding: "utf8" }).stdout.trim()} (node:test)`, node24, nodeArgs, tapCounts);
+stage("Deno (deno test)", bin("deno"), ["test", "-A", "--no-check", "--node-modules-dir=manual", "deno.test.mjs"],
+  denoCounts, { cwd: denoConsumer(), env: { ...process.env, NO_COLOR: "1" } });
+const { runWorkerd } = await import("../tests/workerd/run.mjs");
+await inProcess("workerd (real workerd over 127.0.0.1)", runWorkerd);
+const { runBrowser } = await import("../tests/browser/run.mjs");
+await inProcess("Chromium (headless, playwright-core)", runBrowser);
+
+if (failures.length) console.log(`\nFailures:\n${failures.map((f) => `  - ${f}`).join("\n")}`);
+console.log(`\nall stages took ${((Date.now() - started) / 1000).toFixed(0)} s`);
+console.log(`${passed} passed, ${failed} failed`);
+process.exitCode = failed === 0 ? 0 : 1;

@@ -63,7 +63,8 @@ export function serve({ base = "", handle = () => undefined, port = 0, index = "
       res.end(String(error?.stack ?? error));
     }
   });
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
     server.listen(port, "127.0.0.1", () => {
       const url = `http://127.0.0.1:${server.address().port}`;
       resolve({ url, close: () => new Promise((r) => { server.closeAllConnections(); server.close(r); }) });

@@ -7,6 +7,7 @@ import { Channel } from "eric-sse";
 import { launchChromium } from "../../scripts/chromium.mjs";
 import { root } from "../../scripts/lib.mjs";
 import { serve } from "../../scripts/serve.mjs";
+import { startDemo } from "../../scripts/start.mjs";
 
 /** /events: the first connection gets ids 1-2 and is then closed by the server; id 3 is sent
  * while nobody listens; the reconnection must replay 3 from the history, then get 4 live. */
@@ -57,8 +58,52 @@ export async function runBrowser(report) {
       JSON.stringify(source?.events) === JSON.stringify(expected) && seen[0] === null && seen[1] === "2",
       `events ${JSON.stringify(source?.events)}, Last-Event-ID headers ${JSON.stringify(seen)}`);
     report("chromium: no uncaught page errors", errors.length === 0, errors.join("; "));
+    await demoPage(context, report);
   } finally {
     await context.close();
     await server.close();
+  }
+}
+
+/** The `npm start` page: in-page panels get broadcasts and dispatches; the server stream shows
+ * what the page publishes. A screenshot goes to test-output/demo.png. */
+async function demoPage(context, report) {
+  const demo = await startDemo({ tickMs: 60_000 });
+  try {
+    const page = await context.newPage();
+    const errors = [];
+    page.on("pageerror", (e) => errors.push(String(e)));
+    await page.setViewportSize({ width: 1280, height: 720 });
+    await page.goto(`${demo.url}/`);
+    await page.waitForSelector("#panels .panel:nth-child(3)");
+    await page.fill("#payload", "to everyone");
+    await page.click("#send button");
+    await page.selectOption("#target", { index: 2 });
+    await page.fill("#payload", "only for the second");
+    await page.click("#send button");
+    await page.waitForFunction(() => document.getElementById("state").textContent === "open");
+    await page.fill("#server-payload", "round trip");
+    await page.click("#publish button");
+    await page.waitForFunction(() => document.getElementById("server-log").textContent.includes("round trip"),
+      null, { timeout: 10_000 }).catch(() => {});
+    const serverLog = await page.textContent("#server-log");
+    const panels = await page.$$eval("#panels .panel ol", (lists) => lists.map((l) => l.textContent));
+    report("chromium: demo page panels receive broadcasts, and dispatches only where sent",
+      panels.length === 3 && panels.every((t) => t.includes('"to everyone"'))
+        && panels.filter((t) => t.includes('"only for the second"')).length === 1
+        && panels[1].includes('"only for the second"'),
+      JSON.stringify(panels));
+    report("chromium: demo page's EventSource shows what it published on the server",
+      /#\d+ chat: "round trip"/.test(serverLog), serverLog);
+    await page.fill("#type", "");
+    await page.fill("#type", "_eric_x");
+    await page.click("#send button");
+    const error = await page.textContent("#error");
+    report("chromium: demo page shows a typed error for a refused message",
+      error.startsWith("InvalidMessageFormatError"), error);
+    await page.screenshot({ path: join(root, "test-output", "demo.png") });
+    report("chromium: demo page has no uncaught errors", errors.length === 0, errors.join("; "));
+  } finally {
+    await demo.close();
   }
 }

@@ -1,0 +1,73 @@
+// The demo page: an in-page channel with listener panels, and the server's stream via EventSource.
+import { Channel, init } from "eric-sse";
+
+await init();
+const channel = new Channel({ id: "page", keepAliveMs: 0 });
+const $ = (id) => document.getElementById(id);
+
+function addPanel() {
+  const listener = channel.addListener();
+  const name = `listener ${channel.listenerIds().length}`;
+  const panel = document.createElement("article");
+  panel.className = "panel";
+  panel.innerHTML = `<header><strong></strong><button class="link">stop</button></header><ol class="log"></ol>`;
+  panel.querySelector("strong").textContent = name;
+  const toggle = panel.querySelector("button");
+  toggle.onclick = () => {
+    if (listener.isRunning) listener.stop(); else listener.start();
+    toggle.textContent = listener.isRunning ? "stop" : "start";
+    panel.classList.toggle("paused", !listener.isRunning);
+  };
+  $("panels").append(panel);
+  const option = new Option(`Dispatch to ${name}`, listener.id);
+  $("target").append(option);
+  (async () => {
+    for await (const message of channel.messages(listener.id)) {
+      const item = document.createElement("li");
+      item.textContent = `#${message.id ?? "–"} ${message.type}: ${JSON.stringify(message.payload)}`;
+      panel.querySelector("ol").prepend(item);
+    }
+  })();
+}
+
+$("add").onclick = addPanel;
+addPanel();
+addPanel();
+addPanel();
+
+$("send").onsubmit = (event) => {
+  event.preventDefault();
+  $("error").textContent = "";
+  const target = $("target").value;
+  const type = $("type").value;
+  const payload = $("payload").value;
+  try {
+    if (target === "*") channel.broadcast(type, payload);
+    else channel.dispatch(target, type, payload);
+  } catch (error) {
+    $("error").textContent = `${error.name}: ${error.message}`;
+  }
+};
+
+const source = new EventSource("/events");
+const serverLog = $("server-log");
+const show = (event) => {
+  const item = document.createElement("li");
+  item.textContent = `#${event.lastEventId} ${event.type}: ${event.data}`;
+  serverLog.prepend(item);
+  while (serverLog.children.length > 30) serverLog.lastChild.remove();
+};
+source.addEventListener("clock", show);
+source.addEventListener("message", show);
+source.addEventListener("chat", show);
+source.onopen = () => { $("state").textContent = "open"; };
+source.onerror = () => { $("state").textContent = "reconnecting…"; };
+
+$("publish").onsubmit = async (event) => {
+  event.preventDefault();
+  await fetch("/publish", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ type: "chat", payload: $("server-payload").value }),
+  });
+};

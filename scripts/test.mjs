@@ -2,7 +2,7 @@
 // line "N passed, M failed". Stages: cargo test, clippy (panic lints), the package's export
 // map, the shared suite under Node 20 and Node 24 (node:test), Deno, workerd and Chromium.
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, symlinkSync, writeFileSync, rmSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { build } from "./build.mjs";
 import { bin, node24, root, systemNode } from "./lib.mjs";
@@ -86,6 +86,7 @@ function denoConsumer() {
     '  if (!resolved.endsWith("/js/entry-deno.js")) throw new Error(`resolved to ${resolved}`);',
     "});", "",
   ].join("\n"));
+  copyFileSync(join(root, "tests", "types", "usage.ts"), join(dir, "usage.ts"));
   return dir;
 }
 
@@ -103,6 +104,8 @@ stage(`Node ${spawnSync(systemNode(), ["--version"], { encoding: "utf8" }).stdou
 stage(`Node ${spawnSync(node24, ["--version"], { encoding: "utf8" }).stdout.trim()} (node:test)`, node24, nodeArgs, tapCounts);
 stage("Deno (deno test)", bin("deno"), ["test", "-A", "--no-check", "--node-modules-dir=manual", "deno.test.mjs"],
   denoCounts, { cwd: denoConsumer(), env: { ...process.env, NO_COLOR: "1" } });
+stage("TypeScript declarations (deno check of tests/types/usage.ts)", bin("deno"),
+  ["check", "--node-modules-dir=manual", "usage.ts"], exitOnly, { cwd: join(root, "test-output", "consumer") });
 const { runWorkerd } = await import("../tests/workerd/run.mjs");
 await inProcess("workerd (real workerd over 127.0.0.1)", runWorkerd);
 const { runBrowser } = await import("../tests/browser/run.mjs");

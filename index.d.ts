@@ -1,0 +1,133 @@
+// Types for the eric-sse package (every runtime entry exports the same API; the browser /
+// manual-init entry `eric-sse/init` adds `init` and `initSync`).
+
+/** JSON-serializable values: what payloads are sent as and received back as. */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+export type OverflowPolicy = "disconnect" | "drop-oldest" | "error";
+
+export interface ChannelOptions {
+  /** Channel id; a random UUID by default. */
+  id?: string;
+  /** Sent as `retry:` at the start of every stream (ms). Default 5000. */
+  retryMs?: number;
+  /** Pause between two deliveries on a stream (ms), like eric-sse's stream_delay_seconds. Default 0. */
+  streamDelayMs?: number;
+  /** A `: keep-alive` comment is sent after this much silence on a stream (ms); 0 disables. Default 15000. */
+  keepAliveMs?: number;
+  /** Messages kept for Last-Event-ID replay. Default 256. */
+  historySize?: number;
+  /** Per-listener queue cap (≥ 1, or Infinity). Default 10000. */
+  maxQueue?: number;
+  /** What a full queue does. Default "disconnect". */
+  overflow?: OverflowPolicy;
+}
+
+/** A delivered message. `id` is null only for the library's own `_eric_dropped` notice. */
+export interface Delivery<P = Json> {
+  id: string | null;
+  type: string;
+  payload: P;
+  /** Set on signed messages (dispatch with `{ senderId }` or a SignedMessage). */
+  senderId?: string;
+}
+
+export class Message<P = Json> {
+  constructor(type: string, payload?: P);
+  type: string;
+  payload: P;
+}
+
+export class SignedMessage<P = Json> extends Message<P> {
+  constructor(senderId: string, type: string, payload?: P);
+  senderId: string;
+}
+
+export class Listener {
+  constructor(options?: { id?: string });
+  readonly id: string;
+  readonly isRunning: boolean;
+  /** Runs at delivery time; if it throws, the message stays queued and the error reaches the consumer. */
+  onMessage?: (message: Delivery) => void;
+  /** Resumes delivery to streams and iterators. */
+  start(): void;
+  /** Pauses delivery to streams and iterators; messages keep queueing (bounded by maxQueue). */
+  stop(): void;
+}
+
+export interface StreamOptions {
+  /** Replay the history after this id first (what a reconnecting client sends as Last-Event-ID). */
+  lastEventId?: string | null;
+  /** Aborting closes the stream and removes the listener. */
+  signal?: AbortSignal;
+}
+
+export interface ResponseOptions extends ResponseInit, StreamOptions {
+  /** Supplies Last-Event-ID (header) and the abort signal when they are not given directly. */
+  request?: Request;
+}
+
+export class Channel {
+  constructor(options?: ChannelOptions);
+  readonly id: string;
+  /** The settings in force, defaults filled in. */
+  readonly options: Required<ChannelOptions>;
+  /** True once notifyEnd() was called. */
+  readonly ended: boolean;
+  addListener(): Listener;
+  /** @throws InvalidListenerError when the id is taken or the listener is registered elsewhere. */
+  registerListener(listener: Listener): Listener;
+  /** @throws InvalidListenerError */
+  removeListener(listenerId: string): void;
+  /** @throws InvalidListenerError */
+  getListener(listenerId: string): Listener;
+  listenerIds(): string[];
+  /**
+   * Queues a message for one listener; returns its id.
+   * @throws InvalidListenerError, InvalidMessageFormatError, QueueOverflowError, ChannelClosedError
+   */
+  dispatch(listenerId: string, type: string, payload?: Json, options?: { senderId?: string }): string;
+  dispatch(listenerId: string, message: Message | SignedMessage): string;
+  /**
+   * Queues a message for every listener (encoded once); returns its id.
+   * @throws InvalidMessageFormatError, QueueOverflowError (policy "error"), ChannelClosedError
+   */
+  broadcast(type: string, payload?: Json): string;
+  broadcast(message: Message): string;
+  /** @throws NoMessagesError when the queue is empty; QueueOverflowError once a disconnected listener is drained. */
+  deliverNext(listenerId: string): Delivery;
+  /** Waits without polling; ends on notifyEnd(), removeListener() or abort. */
+  messages(listenerId: string, options?: { signal?: AbortSignal }): AsyncIterableIterator<Delivery>;
+  /** SSE bytes: `retry:`, the replay, then live frames; closing it removes the listener. */
+  stream(listenerId: string, options?: StreamOptions): ReadableStream<Uint8Array>;
+  /** stream() in a Response with content-type text/event-stream and cache-control no-cache. */
+  response(listenerId: string, init?: ResponseOptions): Response;
+  /** Delivers what is queued, then ends every stream (with `_eric_channel_closed`) and iterator. */
+  notifyEnd(): void;
+}
+
+export interface FrameFields {
+  event?: string;
+  data?: string;
+  id?: string;
+  /** Milliseconds; a non-negative integer. */
+  retry?: number;
+  comment?: string;
+}
+
+/** One SSE frame as text. @throws InvalidMessageFormatError on CR/LF in event or id, NUL in id, bad retry. */
+export function encode(fields: FrameFields): string;
+
+export class EricSseError extends Error {}
+export class NoMessagesError extends EricSseError { name: "NoMessagesError"; }
+export class InvalidListenerError extends EricSseError { name: "InvalidListenerError"; }
+export class InvalidChannelError extends EricSseError { name: "InvalidChannelError"; }
+export class InvalidMessageFormatError extends EricSseError { name: "InvalidMessageFormatError"; }
+export class QueueOverflowError extends EricSseError { name: "QueueOverflowError"; }
+export class ChannelClosedError extends EricSseError { name: "ChannelClosedError"; }
+
+export type InitInput = RequestInfo | URL | Response | BufferSource | WebAssembly.Module;
+/** Browser / manual-init entry only: loads the .wasm (next to the glue by default). */
+export function init(input?: { module_or_path?: InitInput | Promise<InitInput> }): Promise<unknown>;
+/** Browser / manual-init entry only: instantiates from bytes or a compiled module. */
+export function initSync(input: { module: BufferSource | WebAssembly.Module }): unknown;

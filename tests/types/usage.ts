@@ -1,0 +1,30 @@
+// Type-checked by `deno check` from a consumer folder (scripts/test.mjs): the declarations in
+// index.d.ts must accept this usage, and each @ts-expect-error line must be a type error.
+import {
+  Channel, type Delivery, encode, InvalidListenerError, Listener, Message, NoMessagesError,
+  SignedMessage,
+} from "eric-sse";
+
+const channel = new Channel({ retryMs: 1000, overflow: "drop-oldest", maxQueue: 10 });
+const listener: Listener = channel.addListener();
+listener.onMessage = (m: Delivery) => void m.payload;
+const id: string = channel.dispatch(listener.id, "greet", { hello: ["world", 1, null] });
+channel.dispatch(listener.id, new SignedMessage("bob", "ping"));
+channel.broadcast(new Message("news", 1));
+const next: Delivery = channel.deliverNext(listener.id);
+const stream: ReadableStream<Uint8Array> = channel.stream(listener.id, { lastEventId: id });
+const response: Response = channel.response(listener.id, { request: new Request("http://x/"), status: 200 });
+const text: string = encode({ event: "e", data: "d", retry: 10 });
+const iterator: AsyncIterableIterator<Delivery> = channel.messages(listener.id, { signal: AbortSignal.timeout(1) });
+const named: "NoMessagesError" = new NoMessagesError("x").name;
+const isError: Error = new InvalidListenerError("x");
+void [next, stream, response, text, iterator, named, isError];
+
+// @ts-expect-error overflow policies are a closed set
+new Channel({ overflow: "drop" });
+// @ts-expect-error payloads must be JSON values
+channel.broadcast("t", () => 1);
+// @ts-expect-error listener ids are strings
+channel.deliverNext(3);
+// @ts-expect-error retry is a number
+encode({ retry: "10" });

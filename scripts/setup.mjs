@@ -21,7 +21,7 @@ export function setup({ browser = false } = {}) {
   if (browser && !existsSync("/usr/bin/chromium")) {
     console.log("setup: installing Debian's chromium for the browser tests");
     run("apt-get", ["update"]);
-    run("apt-get", ["install", "-y", "--no-install-recommends", "chromium"]);
+    run("apt-get", ["install", "-y", "chromium"]);
   }
 }
 

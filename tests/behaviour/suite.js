@@ -236,7 +236,10 @@ test("lastEventId outside the history replays what is kept after a gap notice", 
   ch.notifyEnd();
   const text = (await readChunks(ch.stream(l.id, { lastEventId: "1" }))).join("");
   ok(text.startsWith('retry: 5000\n\nevent: _eric_replay_gap\ndata: {"oldestId":"3"}\n\nid: 3\n'), text);
-  throws(() => new lib.Channel(quiet).stream("x", { lastEventId: 5 }), lib.InvalidListenerError);
+  const other = new lib.Channel(quiet);
+  const m = other.addListener();
+  throws(() => other.stream(m.id, { lastEventId: 5 }), TypeError, "a non-string lastEventId:");
+  equal(other.getListener(m.id), m, "a refused stream() leaves the listener:");
 });
 
 test("response() carries SSE headers and honours the request's Last-Event-ID", async (lib) => {

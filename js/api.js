@@ -3,6 +3,8 @@
 export { Channel, Listener } from "./channel.js";
 export { Message, SignedMessage } from "./message.js";
 export { encode } from "./encode.js";
+export { createParser, SseParserStream } from "./parser.js";
+export { connect, SseClient, SseErrorEvent } from "./client.js";
 export {
   EricSseError,
   NoMessagesError,
@@ -11,4 +13,6 @@ export {
   InvalidMessageFormatError,
   QueueOverflowError,
   ChannelClosedError,
+  ParseError,
+  ConnectionError,
 } from "./errors.js";

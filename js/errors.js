@@ -13,6 +13,16 @@ export class InvalidChannelError extends EricSseError {}
 export class InvalidMessageFormatError extends EricSseError {}
 export class QueueOverflowError extends EricSseError {}
 export class ChannelClosedError extends EricSseError {}
+/** The SSE parser skipped a line longer than `maxLineBytes`. */
+export class ParseError extends EricSseError {}
+/** The client gave up: an HTTP status other than 2xx, a wrong content type, or maxRetries. */
+export class ConnectionError extends EricSseError {
+  constructor(message, { status, attempts, cause } = {}) {
+    super(message, { cause });
+    this.status = status;
+    this.attempts = attempts;
+  }
+}
 
 const byName = {
   NoMessagesError,

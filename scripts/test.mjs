@@ -1,7 +1,7 @@
 // `npm test`: sets up what is missing, builds, then runs every stage and prints one closing
 // line "N passed, M failed". Stages: cargo test, clippy (panic lints), the package's export
 // map, the shared suite under Node 20 and Node 24 (node:test), Deno, workerd and Chromium.
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { copyFileSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { build } from "./build.mjs";
@@ -21,11 +21,23 @@ function report(name, ok, detail = "") {
   }
 }
 
+/** Runs a command without blocking (the SSE test server lives in this process). */
+function spawnAsync(cmd, args, options) {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { cwd: root, ...options, stdio: ["ignore", "pipe", "pipe"] });
+    let text = "";
+    child.stdout.on("data", (d) => { text += d; });
+    child.stderr.on("data", (d) => { text += d; });
+    child.on("error", (error) => resolve({ status: null, error, text }));
+    child.on("close", (status) => resolve({ status, text }));
+  });
+}
+
 /** Runs a command, adds the counts its output states, and prints the output on failure. */
-function stage(title, cmd, args, parse, options = {}) {
+async function stage(title, cmd, args, parse, options = {}) {
   const started = Date.now();
-  const result = spawnSync(cmd, args, { cwd: root, encoding: "utf8", maxBuffer: 64 << 20, ...options });
-  const text = `${result.stdout ?? ""}${result.stderr ?? ""}`;
+  const result = await spawnAsync(cmd, args, options);
+  const text = result.text;
   const counts = parse(text);
   const ok = result.status === 0 && counts.failed === 0 && counts.passed > 0;
   passed += counts.passed;
@@ -80,7 +92,10 @@ function denoConsumer() {
   writeFileSync(join(dir, "deno.test.mjs"), [
     'import * as lib from "eric-sse";',
     'import { tests } from "../../tests/behaviour/suite.js";',
+    'import { clientTests } from "../../tests/behaviour/client.js";',
     "for (const { name, fn } of tests) Deno.test(name, () => fn(lib));",
+    'const ctx = { server: Deno.env.get("SSE_TEST_SERVER"), deadUrl: Deno.env.get("SSE_DEAD_URL") };',
+    "for (const { name, fn } of clientTests) Deno.test(`client: ${name}`, () => fn(lib, ctx));",
     'Deno.test("the package name resolves to the deno entry", () => {',
     '  const resolved = import.meta.resolve("eric-sse");',
     '  if (!resolved.endsWith("/js/entry-deno.js")) throw new Error(`resolved to ${resolved}`);',
@@ -93,18 +108,27 @@ function denoConsumer() {
 const started = Date.now();
 setup({ browser: true });
 build();
-stage("cargo test (Rust core)", "cargo", ["test", "--quiet"], cargoCounts);
-stage("cargo clippy (no unwrap/expect/panic/indexing outside tests)", "cargo",
+await stage("cargo test (Rust core)", "cargo", ["test", "--quiet"], cargoCounts);
+await stage("cargo clippy (no unwrap/expect/panic/indexing outside tests)", "cargo",
   ["clippy", "--all-targets", "--quiet", "--", "-D", "warnings"], exitOnly);
-stage("cargo clippy wasm32 (bindings)", "cargo",
+await stage("cargo clippy wasm32 (bindings)", "cargo",
   ["clippy", "--target", "wasm32-unknown-unknown", "--quiet", "--", "-D", "warnings"], exitOnly);
 await inProcess("package export map", checkExportMap);
+
+const { startSseTestServer } = await import("../tests/sse-server.mjs");
+const { freePort } = await import("./workerd.mjs");
+const sseServer = await startSseTestServer();
+const env = { ...process.env, NO_COLOR: "1", SSE_TEST_SERVER: sseServer.url,
+  SSE_DEAD_URL: `http://127.0.0.1:${await freePort()}/sse` };
 const nodeArgs = ["--test", "--test-reporter=tap", "tests/node/suite.test.mjs"];
-stage(`Node ${spawnSync(systemNode(), ["--version"], { encoding: "utf8" }).stdout.trim()} (node:test)`, systemNode(), nodeArgs, tapCounts);
-stage(`Node ${spawnSync(node24, ["--version"], { encoding: "utf8" }).stdout.trim()} (node:test)`, node24, nodeArgs, tapCounts);
-stage("Deno (deno test)", bin("deno"), ["test", "-A", "--no-check", "--node-modules-dir=manual", "deno.test.mjs"],
-  denoCounts, { cwd: denoConsumer(), env: { ...process.env, NO_COLOR: "1" } });
-stage("TypeScript declarations (deno check of tests/types/usage.ts)", bin("deno"),
+for (const node of [systemNode(), node24]) {
+  const version = spawnSync(node, ["--version"], { encoding: "utf8" }).stdout.trim();
+  await stage(`Node ${version} (node:test)`, node, nodeArgs, tapCounts, { env });
+}
+await stage("Deno (deno test)", bin("deno"), ["test", "-A", "--no-check", "--node-modules-dir=manual", "deno.test.mjs"],
+  denoCounts, { cwd: denoConsumer(), env });
+await sseServer.close();
+await stage("TypeScript declarations (deno check of tests/types/usage.ts)", bin("deno"),
   ["check", "--node-modules-dir=manual", "usage.ts"], exitOnly, { cwd: join(root, "test-output", "consumer") });
 const { runWorkerd } = await import("../tests/workerd/run.mjs");
 await inProcess("workerd (real workerd over 127.0.0.1)", runWorkerd);

@@ -8,7 +8,7 @@ use crate::channel::{Channel, ChannelConfig, ListenerKey, Overflow, StreamState}
 use crate::error::Error;
 use crate::listener::Lifecycle;
 use crate::message::{Envelope, Message, SignedMessage};
-use crate::sse::{encode, Frame};
+use crate::sse::{encode, Frame, Item, Parser};
 use crate::text::push_display;
 
 fn js_error(error: Error) -> JsValue {
@@ -194,4 +194,77 @@ pub fn encode_frame(
         data: data.as_deref(),
     };
     encode(&frame).map_err(js_error)
+}
+
+/// The incremental parser for `js/parser.js`. Each `feed` returns every item the chunk
+/// completed as one string, items and fields separated by CR (no value can hold a CR: lines
+/// are split on it). Items: `E<type>␍<lastEventId>␍<data>␍`, `R<ms>␍`, `C<comment>␍`, `X<limit>␍`.
+#[wasm_bindgen]
+pub struct RawParser {
+    inner: Parser,
+}
+
+#[wasm_bindgen]
+impl RawParser {
+    /// `max_line_bytes` 0 means no limit.
+    #[wasm_bindgen(constructor)]
+    pub fn new(max_line_bytes: f64) -> RawParser {
+        let inner = if max_line_bytes >= 1.0 {
+            Parser::with_max_line_bytes(max_line_bytes as usize)
+        } else {
+            Parser::new()
+        };
+        RawParser { inner }
+    }
+
+    pub fn feed(&mut self, chunk: &[u8]) -> String {
+        let mut out = String::new();
+        self.inner.feed(chunk, &mut |item| pack_item(&mut out, item));
+        out
+    }
+
+    #[wasm_bindgen(js_name = feedText)]
+    pub fn feed_text(&mut self, chunk: &str) -> String {
+        self.feed(chunk.as_bytes())
+    }
+
+    pub fn reset(&mut self) {
+        self.inner.reset();
+    }
+
+    #[wasm_bindgen(getter, js_name = lastEventId)]
+    pub fn last_event_id(&self) -> String {
+        self.inner.last_event_id().to_owned()
+    }
+
+    #[wasm_bindgen(setter, js_name = lastEventId)]
+    pub fn set_last_event_id(&mut self, id: &str) {
+        self.inner.set_last_event_id(id);
+    }
+}
+
+fn pack_item(out: &mut String, item: Item<'_>) {
+    match item {
+        Item::Event { kind, data, last_event_id } => {
+            out.push('E');
+            out.push_str(kind);
+            out.push('\r');
+            out.push_str(last_event_id);
+            out.push('\r');
+            out.push_str(data);
+        }
+        Item::Retry(ms) => {
+            out.push('R');
+            push_display(out, ms);
+        }
+        Item::Comment(text) => {
+            out.push('C');
+            out.push_str(text);
+        }
+        Item::LineTooLong { limit } => {
+            out.push('X');
+            push_display(out, limit as u64);
+        }
+    }
+    out.push('\r');
 }

@@ -1,7 +1,8 @@
-//! The SSE wire format: [`encode`] writes frames. (The incremental parser joins this module
-//! with the parser issue.)
+//! The SSE wire format: [`encode`] writes frames, [`Parser`] reads them back incrementally.
 
 mod encode;
+mod parse;
 
-pub use encode::{encode, encode_into, Frame};
 pub(crate) use encode::has_line_break;
+pub use encode::{encode, encode_into, Frame};
+pub use parse::{Item, Parser};

@@ -400,3 +400,93 @@ test("encode() writes spec frames and refuses injection", (lib) => {
   }
   throws(() => lib.encode(null), lib.InvalidMessageFormatError);
 });
+
+// ---- the SSE parser (createParser, SseParserStream) ----
+
+const utf8 = new TextEncoder();
+
+function parseAll(lib, input, cuts, options = {}) {
+  const out = [];
+  const parser = lib.createParser({
+    onEvent: (e) => out.push(["event", e.type, e.data, e.lastEventId]),
+    onRetry: (ms) => out.push(["retry", ms]),
+    onComment: (c) => out.push(["comment", c]),
+    ...options,
+  });
+  let start = 0;
+  for (const cut of [...cuts, input.length]) {
+    parser.feed(input.subarray ? input.subarray(start, cut) : input.slice(start, cut));
+    start = cut;
+  }
+  return out;
+}
+
+test("createParser reads events, retries and comments whole and byte by byte", (lib) => {
+  const text = "\uFEFF: hi\nretry: 250\nid: 7\nevent: E\ndata: a\u2028b\r\ndata:  c😀\r\rdata: next\n\n";
+  const expected = [["comment", "hi"], ["retry", 250], ["event", "E", "a\u2028b\n c😀", "7"],
+    ["event", "message", "next", "7"]];
+  const bytes = utf8.encode(text);
+  equal(parseAll(lib, bytes, []), expected, "whole:");
+  equal(parseAll(lib, bytes, [...bytes.keys()].slice(1)), expected, "1-byte chunks:");
+  equal(parseAll(lib, text, [...text.split("").keys()].slice(1)), expected, "string chunks:");
+});
+
+test("createParser round-trips encode() over random chunkings", (lib) => {
+  let seed = 7;
+  const random = (n) => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed % n; };
+  const pieces = ["a", " ", ":", "\r", "\n", "\r\n", "\0", "\u2028", "😀", "é", "E", "R", "C", "X"];
+  const pick = (allow) => Array.from({ length: random(6) }, () => pieces.filter(allow)[random(pieces.filter(allow).length)]).join("");
+  for (let round = 0; round < 300; round += 1) {
+    const event = pick((p) => !/[\r\n]/.test(p));
+    const id = pick((p) => !/[\r\n\0]/.test(p));
+    const data = pick(() => true);
+    const bytes = utf8.encode(`: start\n${lib.encode({ event, id, data })}`);
+    const cuts = Array.from({ length: random(5) }, () => random(bytes.length + 1)).sort((a, b) => a - b);
+    equal(parseAll(lib, bytes, cuts),
+      [["comment", "start"], ["event", event || "message", data.replace(/\r\n?/g, "\n"), id]],
+      JSON.stringify({ event, id, data, cuts }));
+  }
+});
+
+test("createParser reports lines over maxLineBytes", (lib) => {
+  const errors = [];
+  const out = parseAll(lib, "data: 0123456789\ndata: ok\n\n", [], { maxLineBytes: 8, onError: (e) => errors.push(e) });
+  equal(out, [["event", "message", "ok", ""]]);
+  ok(errors.length === 1 && errors[0] instanceof lib.ParseError && errors[0].name === "ParseError", "one ParseError");
+  const seen = [];
+  const parser = lib.createParser({ onEvent: (e) => seen.push(e.data), maxLineBytes: 8 });
+  throws(() => parser.feed("data: 0123456789\ndata: ok\n\n"), lib.ParseError, "without onError:");
+  equal(seen, ["ok"], "the rest of the chunk was still delivered:");
+});
+
+test("createParser refuses bad arguments and reset() starts a new stream", (lib) => {
+  throws(() => lib.createParser({}), TypeError);
+  throws(() => lib.createParser({ onEvent() {}, maxLineBytes: -1 }), RangeError);
+  const seen = [];
+  const parser = lib.createParser({ onEvent: (e) => seen.push([e.data, e.lastEventId]), lastEventId: "5" });
+  throws(() => parser.feed(42), TypeError);
+  parser.feed("data: half");
+  parser.reset();
+  parser.feed("\uFEFFdata: whole\n\n");
+  equal(seen, [["whole", "5"]]);
+  equal(parser.lastEventId, "5");
+});
+
+test("SseParserStream turns a channel's SSE bytes back into events", async (lib) => {
+  const ch = new lib.Channel(quiet);
+  const l = ch.addListener();
+  ch.dispatch(l.id, "greet", { hi: "there" });
+  ch.broadcast("list", [1, 2]);
+  ch.notifyEnd();
+  const retries = [];
+  const events = [];
+  for await (const e of ch.stream(l.id).pipeThrough(new lib.SseParserStream({ onRetry: (ms) => retries.push(ms) }))) {
+    events.push(e);
+  }
+  equal(retries, [5000]);
+  equal(events, [
+    { type: "greet", data: '{"hi":"there"}', lastEventId: "1" },
+    { type: "list", data: "[1,2]", lastEventId: "2" },
+    { type: "_eric_channel_closed", data: "null", lastEventId: "2" },
+  ]);
+});

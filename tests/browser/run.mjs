@@ -7,6 +7,8 @@ import { Channel } from "eric-sse";
 import { launchChromium } from "../../scripts/chromium.mjs";
 import { root } from "../../scripts/lib.mjs";
 import { serve } from "../../scripts/serve.mjs";
+import { freePort } from "../../scripts/workerd.mjs";
+import { sseTestRoutes } from "../sse-server.mjs";
 import { startDemo } from "../../scripts/start.mjs";
 
 /** /events: the first connection gets ids 1-2 and is then closed by the server; id 3 is sent
@@ -37,13 +39,16 @@ function eventsRoute(seenLastEventIds) {
 
 export async function runBrowser(report) {
   const seen = [];
-  const server = await serve({ handle: eventsRoute(seen) });
+  const events = eventsRoute(seen);
+  const routes = sseTestRoutes();
+  const server = await serve({ handle: (request) => routes(request) ?? events(request) });
+  const deadUrl = `http://127.0.0.1:${await freePort()}/sse`;
   const context = await launchChromium();
   try {
     const page = await context.newPage();
     const errors = [];
     page.on("pageerror", (e) => errors.push(String(e)));
-    await page.goto(`${server.url}/tests/browser/suite.html`);
+    await page.goto(`${server.url}/tests/browser/suite.html?dead=${encodeURIComponent(deadUrl)}`);
     await page.waitForFunction(() => window.__results, null, { timeout: 60_000 });
     const results = await page.evaluate(() => window.__results);
     const outDir = join(root, "test-output");

@@ -1,0 +1,270 @@
+//! The WHATWG "interpreting an event stream" rules, one test per rule. Every input is parsed
+//! whole, in 1-byte chunks and in 200 random chunkings, and all must agree with the expectation.
+#![allow(clippy::unwrap_used, clippy::indexing_slicing)] // test code, not reachable from JS
+
+use eric_sse::sse::{encode, Frame, Item, Parser};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Got {
+    Event(String, String, String),
+    Retry(u64),
+    Comment(String),
+    TooLong,
+}
+
+fn ev(kind: &str, data: &str, id: &str) -> Got {
+    Got::Event(kind.into(), data.into(), id.into())
+}
+
+fn own(item: Item<'_>) -> Got {
+    match item {
+        Item::Event { kind, data, last_event_id } => ev(kind, data, last_event_id),
+        Item::Retry(ms) => Got::Retry(ms),
+        Item::Comment(text) => Got::Comment(text.into()),
+        Item::LineTooLong { .. } => Got::TooLong,
+    }
+}
+
+/// A small deterministic PRNG (xorshift64*), so failures reproduce.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+fn parse_chunked(parser: &mut Parser, input: &[u8], cuts: &[usize]) -> Vec<Got> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for &cut in cuts.iter().chain(std::iter::once(&input.len())) {
+        parser.feed(&input[start..cut], &mut |item| out.push(own(item)));
+        start = cut;
+    }
+    out
+}
+
+fn random_cuts(rng: &mut Rng, len: usize) -> Vec<usize> {
+    let mut cuts: Vec<usize> = (0..rng.below(12)).map(|_| rng.below(len + 1)).collect();
+    cuts.sort_unstable();
+    cuts
+}
+
+/// Parses `input` whole, byte by byte and in random chunkings; all results must be `expected`.
+fn check_with(make: impl Fn() -> Parser, input: &[u8], expected: &[Got]) {
+    assert_eq!(parse_chunked(&mut make(), input, &[]), expected, "whole: {:?}", String::from_utf8_lossy(input));
+    let bytes: Vec<usize> = (1..input.len()).collect();
+    assert_eq!(parse_chunked(&mut make(), input, &bytes), expected, "1-byte chunks");
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ input.len() as u64);
+    for _ in 0..200 {
+        let cuts = random_cuts(&mut rng, input.len());
+        assert_eq!(parse_chunked(&mut make(), input, &cuts), expected, "chunks cut at {cuts:?}");
+    }
+}
+
+fn check(input: &[u8], expected: &[Got]) {
+    check_with(Parser::new, input, expected);
+}
+
+#[test]
+fn data_line_then_empty_line_dispatches_a_message() {
+    check(b"data: hi\n\n", &[ev("message", "hi", "")]);
+}
+
+#[test]
+fn data_lines_join_with_lf_and_one_trailing_lf_is_dropped() {
+    check(b"data: a\ndata: b\ndata:\n\n", &[ev("message", "a\nb\n", "")]);
+}
+
+#[test]
+fn crlf_lf_and_lone_cr_all_end_lines() {
+    check(b"data: a\r\ndata: b\rdata: c\n\r\n", &[ev("message", "a\nb\nc", "")]);
+}
+
+#[test]
+fn crlf_split_across_chunks_is_one_line_end() {
+    // If CR and LF counted twice, "a" would be dispatched alone before "b".
+    check(b"data: a\r\ndata: b\r\n\r\n", &[ev("message", "a\nb", "")]);
+    let mut p = Parser::new();
+    assert_eq!(parse_chunked(&mut p, b"data: a\r\ndata: b\r\n\r\n", &[8, 9]), [ev("message", "a\nb", "")]);
+}
+
+#[test]
+fn one_leading_bom_is_dropped() {
+    check("\u{FEFF}data: x\n\n".as_bytes(), &[ev("message", "x", "")]);
+}
+
+#[test]
+fn a_second_bom_is_part_of_the_first_field_name() {
+    check("\u{FEFF}\u{FEFF}data: x\n\ndata: y\n\n".as_bytes(), &[ev("message", "y", "")]);
+}
+
+#[test]
+fn a_bom_after_the_start_is_not_dropped() {
+    check("data: x\n\n\u{FEFF}data: y\n\n".as_bytes(), &[ev("message", "x", "")]);
+}
+
+#[test]
+fn a_partial_bom_prefix_is_ordinary_data() {
+    check(b"\xEF\xBBdata: x\n\n", &[]);
+    check(b"\xEFdata: x\n\ndata: y\n\n", &[ev("message", "y", "")]);
+}
+
+#[test]
+fn multi_byte_sequences_split_across_chunks_are_joined() {
+    check("data: é€😀\n\n".as_bytes(), &[ev("message", "é€😀", "")]);
+}
+
+#[test]
+fn invalid_bytes_become_replacement_characters() {
+    check(b"data: a\xFFb\n\n", &[ev("message", "a\u{FFFD}b", "")]);
+    // A truncated sequence is one maximal subpart: one U+FFFD.
+    check(b"data: \xE2\x82\n\n", &[ev("message", "\u{FFFD}", "")]);
+    check(b"data: \xF0\x9F\x98\n\n", &[ev("message", "\u{FFFD}", "")]);
+    check(b"data: \xC0\xAF\n\n", &[ev("message", "\u{FFFD}\u{FFFD}", "")]);
+}
+
+#[test]
+fn comments_are_reported_and_dispatch_nothing() {
+    check(b": hello\n:no-space\n:\n\n", &[Got::Comment("hello".into()), Got::Comment("no-space".into()), Got::Comment(String::new())]);
+}
+
+#[test]
+fn a_line_without_colon_is_a_field_with_an_empty_value() {
+    check(b"data\n\n", &[ev("message", "", "")]);
+    check(b"data\ndata\n\n", &[ev("message", "\n", "")]);
+}
+
+#[test]
+fn only_one_leading_space_of_the_value_is_dropped() {
+    check(b"data:  two\n\ndata:none\n\ndata: a:b: c\n\n", &[
+        ev("message", " two", ""), ev("message", "none", ""), ev("message", "a:b: c", ""),
+    ]);
+}
+
+#[test]
+fn field_names_are_case_sensitive_and_unknown_fields_are_ignored() {
+    check(b"Data: x\nDATA: y\nfoo: bar\ndata : z\n\ndata: ok\n\n", &[ev("message", "ok", "")]);
+}
+
+#[test]
+fn event_sets_the_type_until_dispatch() {
+    check(b"event: ping\ndata: 1\n\ndata: 2\n\n", &[ev("ping", "1", ""), ev("message", "2", "")]);
+}
+
+#[test]
+fn an_empty_event_value_means_message() {
+    check(b"event\ndata: x\n\nevent:\ndata: y\n\n", &[ev("message", "x", ""), ev("message", "y", "")]);
+}
+
+#[test]
+fn an_empty_block_resets_data_and_type_and_dispatches_nothing() {
+    check(b"event: a\n\ndata: x\n\n", &[ev("message", "x", "")]);
+}
+
+#[test]
+fn id_persists_across_events_and_is_never_reset_by_dispatch() {
+    check(b"id: 1\ndata: a\n\ndata: b\n\n", &[ev("message", "a", "1"), ev("message", "b", "1")]);
+}
+
+#[test]
+fn id_with_nul_is_ignored() {
+    check(b"id: 1\ndata: a\n\nid: x\0y\ndata: b\n\n", &[ev("message", "a", "1"), ev("message", "b", "1")]);
+}
+
+#[test]
+fn id_in_a_block_without_data_still_updates_the_last_event_id() {
+    check(b"id: 5\n\ndata: y\n\n", &[ev("message", "y", "5")]);
+}
+
+#[test]
+fn id_set_after_data_in_the_same_block_applies_to_that_event() {
+    check(b"data: x\nid: 7\n\n", &[ev("message", "x", "7")]);
+}
+
+#[test]
+fn an_empty_id_resets_the_last_event_id() {
+    check(b"id: 3\ndata: a\n\nid\ndata: b\n\n", &[ev("message", "a", "3"), ev("message", "b", "")]);
+}
+
+#[test]
+fn retry_applies_only_to_ascii_digits() {
+    check(b"retry: 1000\nretry: 10a\nretry:\nretry: -1\nretry: 1.5\nretry:  5\nretry:007\n", &[
+        Got::Retry(1000), Got::Retry(7),
+    ]);
+    check(b"retry: 99999999999999999999999\n", &[Got::Retry(u64::MAX)]);
+}
+
+#[test]
+fn an_unterminated_event_at_the_end_is_discarded() {
+    check(b"data: x\n", &[]);
+    check(b"data: x", &[]);
+    check(b"data: a\n\ndata: b\n", &[ev("message", "a", "")]);
+}
+
+#[test]
+fn lines_over_max_line_bytes_are_reported_and_skipped() {
+    let input = b"data: 12345678901234567890\ndata: ok\n\n";
+    check_with(|| Parser::with_max_line_bytes(12), input, &[Got::TooLong, ev("message", "ok", "")]);
+}
+
+#[test]
+fn reset_starts_a_new_stream_but_keeps_the_last_event_id() {
+    let mut p = Parser::new();
+    let mut out = Vec::new();
+    p.feed(b"id: 9\ndata: partial\n", &mut |i| out.push(own(i)));
+    p.reset();
+    p.feed("\u{FEFF}data: fresh\n\n".as_bytes(), &mut |i| out.push(own(i)));
+    assert_eq!(out, [ev("message", "fresh", "9")]);
+    assert_eq!(p.last_event_id(), "9");
+}
+
+#[test]
+fn a_long_line_in_tiny_chunks_is_assembled_once() {
+    let mut input = b"data: ".to_vec();
+    input.extend(std::iter::repeat_n(b'x', 100_000));
+    input.extend_from_slice(b"\n\n");
+    let mut p = Parser::new();
+    let mut out = Vec::new();
+    for byte in input.chunks(3) {
+        p.feed(byte, &mut |i| out.push(own(i)));
+    }
+    assert_eq!(out.len(), 1);
+    assert!(matches!(&out[0], Got::Event(_, d, _) if d.len() == 100_000));
+}
+
+/// Characters that stress the format: line ends, NUL, spaces, separators, astral, replacement.
+const ALPHABET: &[&str] = &["a", "Z", " ", ":", "\r", "\n", "\r\n", "\0", "\u{2028}", "😀", "é", "\u{FEFF}", "\u{FFFD}", "data", "id"];
+
+fn random_text(rng: &mut Rng, allow: impl Fn(&str) -> bool) -> String {
+    let parts: Vec<&str> = ALPHABET.iter().copied().filter(|p| allow(p)).collect();
+    (0..rng.below(8)).map(|_| parts[rng.below(parts.len())]).collect()
+}
+
+#[test]
+fn parse_of_encode_returns_the_event_for_arbitrary_fields() {
+    let mut rng = Rng(42);
+    for _ in 0..3000 {
+        let kind = random_text(&mut rng, |p| !p.contains(['\r', '\n']));
+        let id = random_text(&mut rng, |p| !p.contains(['\r', '\n', '\0']));
+        let data = random_text(&mut rng, |_| true);
+        let frame = Frame { event: Some(&kind), id: Some(&id), data: Some(&data), ..Frame::default() };
+        let text = encode(&frame).unwrap();
+        // SSE carries line breaks in data as LF whatever they were; the type "" means "message".
+        let want_data = data.replace("\r\n", "\n").replace('\r', "\n");
+        let want_kind = if kind.is_empty() { "message" } else { kind.as_str() };
+        // A leading BOM in the stream would be dropped; start with a comment so none leads.
+        let input = format!(": x\n{text}");
+        let mut expected = vec![Got::Comment("x".into()), ev(want_kind, &want_data, &id)];
+        if text.is_empty() {
+            expected.truncate(1);
+        }
+        let cuts = random_cuts(&mut rng, input.len());
+        assert_eq!(parse_chunked(&mut Parser::new(), input.as_bytes(), &cuts), expected, "{input:?}");
+    }
+}

@@ -131,3 +131,100 @@ export type InitInput = RequestInfo | URL | Response | BufferSource | WebAssembl
 export function init(input?: { module_or_path?: InitInput | Promise<InitInput> }): Promise<unknown>;
 /** Browser / manual-init entry only: instantiates from bytes or a compiled module. */
 export function initSync(input: { module: BufferSource | WebAssembly.Module }): unknown;
+
+// ---- SSE parser ----
+
+/** A parsed event, with MessageEvent semantics (`type` defaults to "message"). */
+export interface SseEvent {
+  type: string;
+  data: string;
+  /** The stream's last event id at dispatch time (persists across events). */
+  lastEventId: string;
+}
+
+export interface ParserHandlers {
+  onEvent(event: SseEvent): void;
+  /** A `retry:` field of ASCII digits only, in milliseconds. */
+  onRetry?(ms: number): void;
+  onComment?(text: string): void;
+  /** A line over maxLineBytes was skipped. Without it, feed() throws the ParseError. */
+  onError?(error: ParseError): void;
+  /** Skip and report lines longer than this many bytes (0: no limit). */
+  maxLineBytes?: number;
+  /** Seed the last event id (resuming a stream). */
+  lastEventId?: string;
+}
+
+export interface Parser {
+  /** Bytes (the fast path) or text; any chunking. */
+  feed(chunk: Uint8Array | ArrayBuffer | ArrayBufferView | string): void;
+  /** Starts a new stream (BOM expected again, partial event dropped); keeps lastEventId. */
+  reset(): void;
+  readonly lastEventId: string;
+}
+
+export function createParser(handlers: ParserHandlers): Parser;
+
+/** Bytes or strings in, SseEvent out: `body.pipeThrough(new SseParserStream())`. */
+export class SseParserStream extends TransformStream<Uint8Array | string, SseEvent> {
+  constructor(options?: { onRetry?(ms: number): void; onComment?(text: string): void; maxLineBytes?: number });
+}
+
+export class ParseError extends EricSseError { name: "ParseError"; }
+
+// ---- client ----
+
+export interface BackoffOptions {
+  /** Growth per consecutive failure. Default 2. */
+  factor?: number;
+  /** Cap of the grown delay (ms). Default 30000. */
+  maxMs?: number;
+  /** Up to this share is taken off each grown delay at random. Default 0.3. */
+  jitter?: number;
+}
+
+export interface ConnectOptions {
+  method?: string;
+  headers?: HeadersInit;
+  /** Sent again on every reconnection, so not a ReadableStream. */
+  body?: string | ArrayBuffer | ArrayBufferView | Blob | FormData | URLSearchParams;
+  /** Sent as Last-Event-ID on the first request. */
+  lastEventId?: string;
+  /** Reconnection delay until the server sends `retry:`. Default 3000. */
+  retryMs?: number;
+  /** Consecutive failed attempts before giving up. Default Infinity. */
+  maxRetries?: number;
+  /** Exponential backoff after repeated failures, or false for a fixed delay. */
+  backoff?: BackoffOptions | false;
+  maxLineBytes?: number;
+  signal?: AbortSignal;
+  fetch?: typeof fetch;
+}
+
+/** The "error" event: `error` says why; `retryInMs` is set when a reconnection follows. */
+export class SseErrorEvent extends Event {
+  readonly error: unknown;
+  readonly retryInMs: number | undefined;
+}
+
+export class SseClient extends EventTarget implements AsyncIterable<SseEvent> {
+  static readonly CONNECTING: 0;
+  static readonly OPEN: 1;
+  static readonly CLOSED: 2;
+  readonly url: string;
+  readonly readyState: 0 | 1 | 2;
+  readonly lastEventId: string;
+  readonly retryMs: number;
+  close(): void;
+  [Symbol.asyncIterator](): AsyncIterableIterator<SseEvent>;
+}
+
+/** SSE over fetch with reconnection, Last-Event-ID and backoff. Iterate it or listen to it. */
+export function connect(url: string | URL, options?: ConnectOptions): SseClient;
+
+/** The client gave up: HTTP status other than 2xx (`status`), wrong content type, or maxRetries. */
+export class ConnectionError extends EricSseError {
+  name: "ConnectionError";
+  readonly status: number | undefined;
+  readonly attempts: number | undefined;
+}

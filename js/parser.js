@@ -5,6 +5,8 @@ import { RawParser } from "../pkg/eric_sse.js";
 import { ParseError } from "./errors.js";
 
 const CR = "\r";
+// The spec's UTF-8 decode: invalid bytes become U+FFFD. The batch never starts with a BOM.
+const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
 
 /** Calls the handlers for each item of a packed batch (see RawParser in src/bindings.rs). */
 function deliver(packed, handlers, failures) {
@@ -68,7 +70,7 @@ export function createParser(handlers) {
       } else throw new TypeError("eric-sse: feed() takes a Uint8Array or a string");
       if (packed.length === 0) return;
       const failures = [];
-      deliver(packed, handlers, failures);
+      deliver(decoder.decode(packed), handlers, failures);
       if (failures.length > 0) throw failures[0];
     },
     reset() {

@@ -8,8 +8,8 @@ use crate::channel::{Channel, ChannelConfig, ListenerKey, Overflow, StreamState}
 use crate::error::Error;
 use crate::listener::Lifecycle;
 use crate::message::{Envelope, Message, SignedMessage};
-use crate::sse::{encode, Frame, Item, Parser};
-use crate::text::push_display;
+use crate::sse::{encode, Frame, Parser, RawItem};
+use crate::text::{push_decimal, push_display};
 
 fn js_error(error: Error) -> JsValue {
     let mut text = String::from(error.name());
@@ -197,8 +197,10 @@ pub fn encode_frame(
 }
 
 /// The incremental parser for `js/parser.js`. Each `feed` returns every item the chunk
-/// completed as one string, items and fields separated by CR (no value can hold a CR: lines
-/// are split on it). Items: `E<type>␍<lastEventId>␍<data>␍`, `R<ms>␍`, `C<comment>␍`, `X<limit>␍`.
+/// completed as one byte string, fields raw (JS decodes the whole batch with one `TextDecoder`
+/// call, the spec's own decoder), items and fields separated by CR — no field can hold a CR:
+/// lines are split on it. Items: `E<type>␍<lastEventId>␍<data>␍`, `R<ms>␍`, `C<comment>␍`,
+/// `X<limit>␍`.
 #[wasm_bindgen]
 pub struct RawParser {
     inner: Parser,
@@ -217,14 +219,14 @@ impl RawParser {
         RawParser { inner }
     }
 
-    pub fn feed(&mut self, chunk: &[u8]) -> String {
-        let mut out = String::new();
-        self.inner.feed(chunk, &mut |item| pack_item(&mut out, item));
+    pub fn feed(&mut self, chunk: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.inner.feed_bytes(chunk, &mut |item| pack_item(&mut out, item));
         out
     }
 
     #[wasm_bindgen(js_name = feedText)]
-    pub fn feed_text(&mut self, chunk: &str) -> String {
+    pub fn feed_text(&mut self, chunk: &str) -> Vec<u8> {
         self.feed(chunk.as_bytes())
     }
 
@@ -234,7 +236,7 @@ impl RawParser {
 
     #[wasm_bindgen(getter, js_name = lastEventId)]
     pub fn last_event_id(&self) -> String {
-        self.inner.last_event_id().to_owned()
+        self.inner.last_event_id().into_owned()
     }
 
     #[wasm_bindgen(setter, js_name = lastEventId)]
@@ -243,28 +245,28 @@ impl RawParser {
     }
 }
 
-fn pack_item(out: &mut String, item: Item<'_>) {
+fn pack_item(out: &mut Vec<u8>, item: RawItem<'_>) {
     match item {
-        Item::Event { kind, data, last_event_id } => {
-            out.push('E');
-            out.push_str(kind);
-            out.push('\r');
-            out.push_str(last_event_id);
-            out.push('\r');
-            out.push_str(data);
+        RawItem::Event { kind, data, last_event_id } => {
+            out.push(b'E');
+            out.extend_from_slice(kind);
+            out.push(b'\r');
+            out.extend_from_slice(last_event_id);
+            out.push(b'\r');
+            out.extend_from_slice(data);
         }
-        Item::Retry(ms) => {
-            out.push('R');
-            push_display(out, ms);
+        RawItem::Retry(ms) => {
+            out.push(b'R');
+            push_decimal(out, ms);
         }
-        Item::Comment(text) => {
-            out.push('C');
-            out.push_str(text);
+        RawItem::Comment(text) => {
+            out.push(b'C');
+            out.extend_from_slice(text);
         }
-        Item::LineTooLong { limit } => {
-            out.push('X');
-            push_display(out, limit as u64);
+        RawItem::LineTooLong { limit } => {
+            out.push(b'X');
+            push_decimal(out, limit as u64);
         }
     }
-    out.push('\r');
+    out.push(b'\r');
 }

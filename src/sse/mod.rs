@@ -5,4 +5,4 @@ mod parse;
 
 pub(crate) use encode::has_line_break;
 pub use encode::{encode, encode_into, Frame};
-pub use parse::{Item, Parser};
+pub use parse::{Item, Parser, RawItem};

@@ -1,11 +1,16 @@
 //! An incremental SSE parser that follows the WHATWG "interpreting an event stream" rules over
 //! any chunking: feed bytes as they arrive, receive events, retries, comments and errors.
 //!
-//! Lines are split on bytes (CR and LF never occur inside a UTF-8 sequence), then each complete
-//! line is decoded once with replacement characters, as the spec's UTF-8 decode does; so a
-//! sequence split across chunks is joined, and each byte is scanned once however the input is
-//! chunked. One leading BOM of the stream is dropped; a CR at the end of one chunk and an LF at
-//! the start of the next make one line end.
+//! The parser works on bytes: CR, LF, `:`, space and NUL are ASCII, and the UTF-8 decoder never
+//! absorbs an ASCII byte into an invalid sequence (it emits U+FFFD and reads the byte again), so
+//! splitting lines and fields on bytes gives what splitting the decoded text gives. Fields are
+//! decoded afterwards — [`Parser::feed`] decodes each with replacement characters as the spec's
+//! decoder does; [`Parser::feed_bytes`] hands out the raw bytes for a caller that decodes in bulk
+//! (the JS binding uses `TextDecoder`). A sequence split across chunks is joined, each byte is
+//! scanned once however the input is chunked, one leading BOM is dropped, and a CR at the end of
+//! one chunk with an LF at the start of the next make one line end.
+
+use std::borrow::Cow;
 
 /// One thing the parser found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,7 +26,17 @@ pub enum Item<'a> {
     LineTooLong { limit: usize },
 }
 
+/// [`Item`] before decoding: the fields as the stream's raw bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RawItem<'a> {
+    Event { kind: &'a [u8], data: &'a [u8], last_event_id: &'a [u8] },
+    Retry(u64),
+    Comment(&'a [u8]),
+    LineTooLong { limit: usize },
+}
+
 const BOM: [u8; 3] = [0xEF, 0xBB, 0xBF];
+const MESSAGE: &[u8] = b"message";
 
 #[derive(Debug, Default)]
 pub struct Parser {
@@ -33,9 +48,9 @@ pub struct Parser {
     after_cr: bool,
     /// The current line passed `max_line_bytes` and is being skipped.
     skipping: bool,
-    data: String,
-    kind: String,
-    last_event_id: String,
+    data: Vec<u8>,
+    kind: Vec<u8>,
+    last_event_id: Vec<u8>,
 }
 
 impl Parser {
@@ -50,13 +65,13 @@ impl Parser {
     }
 
     /// The last-event-id buffer (persists across events and across [`Parser::reset`]).
-    pub fn last_event_id(&self) -> &str {
-        &self.last_event_id
+    pub fn last_event_id(&self) -> Cow<'_, str> {
+        String::from_utf8_lossy(&self.last_event_id)
     }
 
     /// Sets the last-event-id buffer, as a client does with an id it already knows.
     pub fn set_last_event_id(&mut self, id: &str) {
-        id.clone_into(&mut self.last_event_id);
+        id.as_bytes().clone_into(&mut self.last_event_id);
     }
 
     /// Starts a new stream (as after a reconnection): drops the partial line and the event being
@@ -66,8 +81,23 @@ impl Parser {
         *self = Parser { max_line_bytes: self.max_line_bytes, last_event_id, ..Parser::default() };
     }
 
-    /// Parses `chunk`, calling `emit` for each item in stream order.
-    pub fn feed(&mut self, mut chunk: &[u8], emit: &mut impl FnMut(Item<'_>)) {
+    /// Parses `chunk`, calling `emit` for each item in stream order, fields decoded.
+    pub fn feed(&mut self, chunk: &[u8], emit: &mut impl FnMut(Item<'_>)) {
+        self.feed_bytes(chunk, &mut |item| match item {
+            RawItem::Event { kind, data, last_event_id } => emit(Item::Event {
+                kind: &String::from_utf8_lossy(kind),
+                data: &String::from_utf8_lossy(data),
+                last_event_id: &String::from_utf8_lossy(last_event_id),
+            }),
+            RawItem::Retry(ms) => emit(Item::Retry(ms)),
+            RawItem::Comment(text) => emit(Item::Comment(&String::from_utf8_lossy(text))),
+            RawItem::LineTooLong { limit } => emit(Item::LineTooLong { limit }),
+        });
+    }
+
+    /// Parses `chunk`, calling `emit` with each item's fields as raw bytes (decode them with a
+    /// replacing UTF-8 decoder; any bulk decode of several fields gives the same text).
+    pub fn feed_bytes(&mut self, mut chunk: &[u8], emit: &mut impl FnMut(RawItem<'_>)) {
         if !self.bom_done {
             chunk = self.strip_bom(chunk);
             if !self.bom_done {
@@ -82,17 +112,25 @@ impl Parser {
                     continue;
                 }
             }
-            match chunk.iter().position(|&b| b == b'\n' || b == b'\r') {
+            match find_line_end(chunk) {
                 None => {
                     self.buffer(chunk, emit);
                     return;
                 }
                 Some(at) => {
                     let (head, tail) = chunk.split_at(at);
-                    self.buffer(head, emit);
                     self.after_cr = tail.first() == Some(&b'\r');
                     chunk = tail.get(1..).unwrap_or_default();
-                    self.end_line(emit);
+                    if self.line.is_empty() && !self.skipping {
+                        // The whole line is in this chunk: parse it in place, no copy.
+                        match self.max_line_bytes {
+                            Some(limit) if head.len() > limit => emit(RawItem::LineTooLong { limit }),
+                            _ => self.process_line(head, emit),
+                        }
+                    } else {
+                        self.buffer(head, emit);
+                        self.end_line(emit);
+                    }
                 }
             }
         }
@@ -117,7 +155,7 @@ impl Parser {
         chunk
     }
 
-    fn buffer(&mut self, bytes: &[u8], emit: &mut impl FnMut(Item<'_>)) {
+    fn buffer(&mut self, bytes: &[u8], emit: &mut impl FnMut(RawItem<'_>)) {
         if self.skipping {
             return;
         }
@@ -125,62 +163,85 @@ impl Parser {
             if self.line.len().saturating_add(bytes.len()) > limit {
                 self.line.clear();
                 self.skipping = true;
-                emit(Item::LineTooLong { limit });
+                emit(RawItem::LineTooLong { limit });
                 return;
             }
         }
         self.line.extend_from_slice(bytes);
     }
 
-    fn end_line(&mut self, emit: &mut impl FnMut(Item<'_>)) {
+    fn end_line(&mut self, emit: &mut impl FnMut(RawItem<'_>)) {
         if std::mem::take(&mut self.skipping) {
             return;
         }
-        let bytes = std::mem::take(&mut self.line);
-        let line = String::from_utf8_lossy(&bytes);
+        let line = std::mem::take(&mut self.line);
         self.process_line(&line, emit);
         // Keep the allocation for the next line.
-        self.line = bytes;
+        self.line = line;
         self.line.clear();
     }
 
-    fn process_line(&mut self, line: &str, emit: &mut impl FnMut(Item<'_>)) {
+    fn process_line(&mut self, line: &[u8], emit: &mut impl FnMut(RawItem<'_>)) {
         if line.is_empty() {
             return self.dispatch(emit);
         }
-        if let Some(comment) = line.strip_prefix(':') {
-            return emit(Item::Comment(comment.strip_prefix(' ').unwrap_or(comment)));
+        if let Some(comment) = line.strip_prefix(b":") {
+            return emit(RawItem::Comment(comment.strip_prefix(b" ").unwrap_or(comment)));
         }
-        let (field, value) = match line.split_once(':') {
-            Some((field, value)) => (field, value.strip_prefix(' ').unwrap_or(value)),
-            None => (line, ""),
+        let (field, value) = match line.iter().position(|&b| b == b':') {
+            Some(at) => {
+                let (field, rest) = line.split_at(at);
+                let value = rest.get(1..).unwrap_or_default();
+                (field, value.strip_prefix(b" ").unwrap_or(value))
+            }
+            None => (line, &[][..]),
         };
         match field {
-            "event" => value.clone_into(&mut self.kind),
-            "data" => {
-                self.data.push_str(value);
-                self.data.push('\n');
+            b"event" => value.clone_into(&mut self.kind),
+            b"data" => {
+                self.data.extend_from_slice(value);
+                self.data.push(b'\n');
             }
-            "id" if !value.contains('\0') => value.clone_into(&mut self.last_event_id),
-            "retry" if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) => {
-                let ms = value.bytes().fold(0u64, |acc, b| {
+            b"id" if !value.contains(&0) => value.clone_into(&mut self.last_event_id),
+            b"retry" if !value.is_empty() && value.iter().all(u8::is_ascii_digit) => {
+                let ms = value.iter().fold(0u64, |acc, b| {
                     acc.saturating_mul(10).saturating_add(u64::from(b - b'0'))
                 });
-                emit(Item::Retry(ms));
+                emit(RawItem::Retry(ms));
             }
             _ => {}
         }
     }
 
-    fn dispatch(&mut self, emit: &mut impl FnMut(Item<'_>)) {
+    fn dispatch(&mut self, emit: &mut impl FnMut(RawItem<'_>)) {
         if self.data.is_empty() {
             self.kind.clear();
             return;
         }
         self.data.pop();
-        let kind = if self.kind.is_empty() { "message" } else { &self.kind };
-        emit(Item::Event { kind, data: &self.data, last_event_id: &self.last_event_id });
+        let kind = if self.kind.is_empty() { MESSAGE } else { &self.kind };
+        emit(RawItem::Event { kind, data: &self.data, last_event_id: &self.last_event_id });
         self.data.clear();
         self.kind.clear();
     }
+}
+
+/// Position of the first CR or LF, reading eight bytes at a time.
+fn find_line_end(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let has_byte = |word: u64, byte: u8| {
+        let x = word ^ (ONES * u64::from(byte));
+        x.wrapping_sub(ONES) & !x & HIGHS != 0
+    };
+    let mut words = bytes.chunks_exact(8);
+    let mut offset = 0;
+    for word in &mut words {
+        let value = u64::from_le_bytes(word.try_into().unwrap_or([0; 8]));
+        if has_byte(value, b'\n') || has_byte(value, b'\r') {
+            break;
+        }
+        offset += 8;
+    }
+    bytes.get(offset..)?.iter().position(|&b| b == b'\n' || b == b'\r').map(|at| offset + at)
 }

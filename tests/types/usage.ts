@@ -1,7 +1,8 @@
 // Type-checked by `deno check` from a consumer folder (scripts/test.mjs): the declarations in
 // index.d.ts must accept this usage, and each @ts-expect-error line must be a type error.
 import {
-  Channel, type Delivery, encode, InvalidListenerError, Listener, Message, NoMessagesError,
+  Channel, connect, ConnectionError, createParser, type Delivery, encode, InvalidListenerError,
+  Listener, Message, NoMessagesError, type SseClient, type SseEvent, SseParserStream,
   SignedMessage,
 } from "eric-sse";
 
@@ -28,3 +29,16 @@ channel.broadcast("t", () => 1);
 channel.deliverNext(3);
 // @ts-expect-error retry is a number
 encode({ retry: "10" });
+
+const parser = createParser({ onEvent: (e: SseEvent) => void e.lastEventId, maxLineBytes: 1 << 20 });
+parser.feed(new Uint8Array([100]));
+parser.feed("data: x\n\n");
+const events: ReadableStream<SseEvent> = new Response("").body!.pipeThrough(new SseParserStream());
+const client: SseClient = connect("http://127.0.0.1/", { method: "POST", body: "x", backoff: { factor: 3 } });
+client.addEventListener("error", (e) => void e);
+for await (const e of client) void e.data;
+const failure = new ConnectionError("x");
+const status: number | undefined = failure.status;
+void [events, status];
+// @ts-expect-error a stream body cannot be re-sent
+connect("http://x/", { body: new ReadableStream() });

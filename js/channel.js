@@ -57,7 +57,9 @@ export class Listener {
     this.onMessage = undefined;
     // Internal: which channel holds it, its key there, parked resolvers, open stream.
     Object.defineProperty(this, STATE, {
-      value: { channel: null, key: -1, running: true, waiters: [], streaming: false, listener: this },
+      value: {
+        channel: null, key: -1, running: true, waiters: [], streaming: false, changes: 0, source: null, listener: this,
+      },
     });
   }
 
@@ -85,6 +87,12 @@ export class Channel {
   #options;
   #listeners = new Map();
   #parked = new Set();
+  #flushQueued = false;
+  /** Streams whose reader waits for bytes (see SseSource). */
+  _hungry = new Set();
+  /** Bumped by every broadcast and notifyEnd; with each listener's own `changes` counter it
+   * lets a stream that drained everything skip the next drain until something happened. */
+  _generation = 0;
 
   /**
    * @param {object} [options] id, retryMs (5000), streamDelayMs (0), keepAliveMs (15000),
@@ -189,8 +197,10 @@ export class Channel {
     if (type instanceof Message) ({ type, payload } = type);
     checkType(type);
     const id = this.#call(() => this.#raw.broadcast(type, toJson(payload)));
+    this._generation += 1;
     for (const state of this.#parked) this.#wakeNow(state);
     this.#parked.clear();
+    this.#scheduleFlush();
     return String(id);
   }
 
@@ -227,7 +237,7 @@ export class Channel {
             if (value !== undefined) return { done: false, value };
             if (channel.#raw.lifecycle(state.key) === LIFECYCLE_ENDED) finished = true;
           }
-          if (!finished) await channel._wait(state, signal, 0);
+          if (!finished) await channel._wait(state, signal);
         }
       },
       async return() {
@@ -274,8 +284,10 @@ export class Channel {
   /** Ends the channel: queued messages are delivered, then every stream and iterator ends. */
   notifyEnd() {
     this.#raw.notifyEnd();
+    this._generation += 1;
     for (const state of this.#listeners.values()) this.#wakeNow(state);
     this.#parked.clear();
+    this.#scheduleFlush();
   }
 
   // ---- internal, shared with SseSource and Listener ----
@@ -337,38 +349,44 @@ export class Channel {
     if (state.channel === this) this.removeListener(state.listener.id);
   }
 
-  /**
-   * Parks until the listener may have something new ("woken"), `signal` aborts ("abort") or
-   * `ms` (> 0) pass ("timeout").
-   */
-  _wait(state, signal, ms) {
+  /** Parks an iterator until the listener may have something new or `signal` aborts. */
+  _wait(state, signal) {
     return new Promise((resolve) => {
-      let timer;
-      const done = (why) => {
-        clearTimeout(timer);
-        signal?.removeEventListener("abort", onAbort);
+      const done = () => {
+        signal?.removeEventListener("abort", done);
         const at = state.waiters.indexOf(done);
         if (at >= 0) state.waiters.splice(at, 1);
-        resolve(why);
+        resolve();
       };
-      const onAbort = () => done("abort");
-      if (ms > 0) timer = setTimeout(done, ms, "timeout");
-      signal?.addEventListener("abort", onAbort, { once: true });
+      signal?.addEventListener("abort", done, { once: true });
       state.waiters.push(done);
       this.#parked.add(state);
     });
   }
 
   #wake(state) {
+    state.changes += 1;
     this.#wakeNow(state);
     this.#parked.delete(state);
+    if (state.source) this.#scheduleFlush();
+  }
+
+  /** Fills every hungry stream once, after the current task: a burst of broadcasts in one turn
+   * reaches each reader as one chunk. */
+  #scheduleFlush() {
+    if (this.#flushQueued || this._hungry.size === 0) return;
+    this.#flushQueued = true;
+    queueMicrotask(() => {
+      this.#flushQueued = false;
+      for (const source of this._hungry) source.fill();
+    });
   }
 
   #wakeNow(state) {
     const waiters = state.waiters;
     if (waiters.length === 0) return;
     state.waiters = [];
-    for (const wake of waiters) wake("woken");
+    for (const wake of waiters) wake();
   }
 
   #state(listenerId) {
@@ -401,7 +419,11 @@ function concat(parts) {
   return out;
 }
 
-/** Underlying source of a listener's SSE ReadableStream. */
+/**
+ * Underlying source of a listener's SSE ReadableStream. `pull()` (a reader waits) marks it
+ * hungry and tries to fill it at once; otherwise the channel fills it when something happens.
+ * No promise or timer per delivery: a keep-alive timer is armed once per silence.
+ */
 class SseSource {
   constructor(channel, state, opening, signal) {
     this.channel = channel;
@@ -409,47 +431,96 @@ class SseSource {
     this.opening = opening;
     this.signal = signal;
     this.options = channel.options;
-    this.nextDeliveryAt = 0;
+    this.controller = null;
+    this.hungry = false;
+    this.closed = false;
     this.failure = null;
+    this.lastSentAt = Date.now();
+    this.nextDeliveryAt = 0;
+    this.keepAliveTimer = null;
+    this.delayTimer = null;
+    // (channel generation, listener changes) when a drain last took everything queued.
+    this.drainedAt = [-1, -1];
+    // Abort ends the stream at once, read pending or not: its client is gone.
+    this.onAbort = () => { if (!this.closed) this.#finish(); };
+    signal?.addEventListener("abort", this.onAbort, { once: true });
+    state.source = this;
   }
 
-  async pull(controller) {
-    const { channel, state, signal, options } = this;
-    for (;;) {
-      if (this.failure) return this.#fail(controller);
-      if (signal?.aborted || !channel._isLive(state)) return this.#finish(controller);
-      if (this.opening && !state.running) return controller.enqueue(this.#withOpening(EMPTY));
-      const delay = this.nextDeliveryAt - Date.now();
-      if (delay > 0) {
-        await sleep(delay, signal);
-        continue;
-      }
-      if (state.running) {
-        let frames;
-        try {
-          frames = channel._frames(state, options.streamDelayMs > 0 ? 1 : MAX_U32);
-        } catch (error) {
-          this.failure = error;
-          continue;
-        }
-        this.failure = frames.error ?? null;
-        const bytes = this.#withOpening(frames.bytes);
-        if (bytes.length > 0) {
-          controller.enqueue(bytes);
-          if (options.streamDelayMs > 0) this.nextDeliveryAt = Date.now() + options.streamDelayMs;
-        }
-        if (frames.finished) return this.#finish(controller);
-        if (bytes.length > 0) return;
-        if (this.failure) continue;
-      }
-      if ((await channel._wait(state, signal, options.keepAliveMs)) === "timeout") {
-        return controller.enqueue(KEEP_ALIVE.slice());
-      }
-    }
+  start(controller) {
+    this.controller = controller;
+  }
+
+  pull() {
+    this.hungry = true;
+    this.fill();
   }
 
   cancel() {
+    this.#cleanup();
     this.channel._close(this.state);
+  }
+
+  /** Gives a waiting reader what there is; otherwise stays hungry until woken. */
+  fill() {
+    if (!this.hungry || this.closed) return;
+    const { channel, state, signal, options } = this;
+    if (this.failure) return this.#fail();
+    if (signal?.aborted || !channel._isLive(state)) return this.#finish();
+    if (!state.running) {
+      return this.opening ? this.#send(this.#withOpening(EMPTY)) : this.#wait();
+    }
+    const delay = options.streamDelayMs > 0 ? this.nextDeliveryAt - Date.now() : 0;
+    if (delay > 0) {
+      this.delayTimer ??= setTimeout(() => { this.delayTimer = null; this.fill(); }, delay);
+      return;
+    }
+    if (this.opening === null && this.#unchanged()) return this.#wait();
+    const all = options.streamDelayMs === 0;
+    const before = [channel._generation, state.changes];
+    let frames;
+    try {
+      frames = channel._frames(state, all ? MAX_U32 : 1);
+    } catch (error) {
+      this.failure = error;
+      return this.#fail();
+    }
+    if (all && !frames.error) this.drainedAt = before;
+    this.failure = frames.error ?? null;
+    const bytes = this.#withOpening(frames.bytes);
+    if (bytes.length > 0) {
+      this.#send(bytes);
+      if (options.streamDelayMs > 0) this.nextDeliveryAt = this.lastSentAt + options.streamDelayMs;
+    }
+    if (frames.finished) return this.#finish();
+    if (bytes.length === 0) return this.failure ? this.#fail() : this.#wait();
+  }
+
+  #unchanged() {
+    return this.drainedAt[0] === this.channel._generation && this.drainedAt[1] === this.state.changes;
+  }
+
+  #send(bytes) {
+    this.controller.enqueue(bytes);
+    this.hungry = false;
+    this.channel._hungry.delete(this);
+    this.lastSentAt = Date.now();
+  }
+
+  /** Waits to be woken; arms the keep-alive for this silence if it is not armed yet. */
+  #wait() {
+    this.channel._hungry.add(this);
+    const ms = this.options.keepAliveMs;
+    if (ms > 0 && this.keepAliveTimer === null) {
+      this.keepAliveTimer = setTimeout(() => this.#keepAlive(), Math.max(0, this.lastSentAt + ms - Date.now()));
+    }
+  }
+
+  #keepAlive() {
+    this.keepAliveTimer = null;
+    if (this.closed || !this.hungry) return;
+    if (Date.now() - this.lastSentAt >= this.options.keepAliveMs) this.#send(KEEP_ALIVE.slice());
+    else this.#wait();
   }
 
   #withOpening(bytes) {
@@ -459,27 +530,26 @@ class SseSource {
     return out;
   }
 
-  #fail(controller) {
+  #cleanup() {
+    this.closed = true;
+    clearTimeout(this.keepAliveTimer);
+    clearTimeout(this.delayTimer);
+    this.signal?.removeEventListener("abort", this.onAbort);
+    this.channel._hungry.delete(this);
+    if (this.state.source === this) this.state.source = null;
+  }
+
+  #fail() {
     // The listener stays registered with the message its hook refused still queued.
+    this.#cleanup();
     this.state.streaming = false;
-    controller.error(this.failure);
+    this.controller.error(this.failure);
   }
 
-  #finish(controller) {
-    if (this.opening) controller.enqueue(this.#withOpening(EMPTY));
+  #finish() {
+    if (this.opening) this.controller.enqueue(this.#withOpening(EMPTY));
+    this.#cleanup();
     this.channel._close(this.state);
-    controller.close();
+    this.controller.close();
   }
-}
-
-function sleep(ms, signal) {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener("abort", done, { once: true });
-  });
 }

@@ -207,6 +207,16 @@ test("aborting a stream's signal closes it and removes the listener", async (lib
   throws(() => ch.getListener(l.id), lib.InvalidListenerError);
 });
 
+test("aborting with no read pending still removes the listener at once", async (lib) => {
+  const ch = new lib.Channel(quiet);
+  const l = ch.addListener();
+  const controller = new AbortController();
+  const stream = ch.stream(l.id, { signal: controller.signal });
+  controller.abort();
+  throws(() => ch.getListener(l.id), lib.InvalidListenerError);
+  equal((await readChunks(stream)).join(""), "retry: 5000\n\n", "the stream still yields its start, then ends:");
+});
+
 test("a listener has at most one open stream", async (lib) => {
   const ch = new lib.Channel(quiet);
   const l = ch.addListener();

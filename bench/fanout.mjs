@@ -1,0 +1,93 @@
+// Fan-out: N listeners each reading its SSE stream to the end while M broadcasts of a small JSON
+// payload go out; deliveries per second (N×M / time). Side by side:
+//   eric-sse     Channel.stream() per listener, broadcast(), notifyEnd()
+//   better-sse   createChannel() + createResponse() Fetch sessions, each body read to the end
+//   naive JS     one pre-encoded frame enqueued into N ReadableStreams per broadcast
+// Two schedules: "burst" sends all M broadcasts in one turn of the event loop; "paced" yields a
+// macrotask after each broadcast so readers catch up between them. Every reader counts the
+// bytes it reads; the totals are checked against N × (M × frame length + stream framing).
+import { createChannel, createResponse } from "better-sse";
+import { Channel } from "eric-sse";
+
+const payload = (i) => ({ n: i, text: "hello", ok: true });
+const turn = () => new Promise((resolve) => setImmediate(resolve));
+
+async function drain(stream) {
+  let bytes = 0;
+  for await (const chunk of stream) bytes += chunk.byteLength;
+  return bytes;
+}
+
+async function send(m, paced, broadcast) {
+  for (let i = 0; i < m; i += 1) {
+    broadcast(i);
+    if (paced) await turn();
+  }
+}
+
+export async function ericFanout(n, m, paced) {
+  const channel = new Channel({ keepAliveMs: 0, historySize: 0, maxQueue: m + 1 });
+  const readers = [];
+  for (let i = 0; i < n; i += 1) readers.push(drain(channel.stream(channel.addListener().id)));
+  await turn();
+  await send(m, paced, (i) => channel.broadcast("tick", payload(i)));
+  channel.notifyEnd();
+  return (await Promise.all(readers)).reduce((a, b) => a + b, 0);
+}
+
+export async function betterSseFanout(n, m, paced) {
+  const channel = createChannel();
+  const aborts = [];
+  const readers = [];
+  for (let i = 0; i < n; i += 1) {
+    const abort = new AbortController();
+    aborts.push(abort);
+    const request = new Request("http://127.0.0.1/events", { signal: abort.signal });
+    const response = createResponse(request, { keepAlive: null, retry: null }, (session) => channel.register(session));
+    readers.push(drain(response.body).catch(() => 0));
+  }
+  while (channel.sessionCount < n) await turn();
+  await send(m, paced, (i) => channel.broadcast(payload(i), "tick"));
+  await turn();
+  for (const abort of aborts) abort.abort();
+  return (await Promise.all(readers)).reduce((a, b) => a + b, 0);
+}
+
+export async function naiveFanout(n, m, paced) {
+  const encoder = new TextEncoder();
+  const controllers = [];
+  const readers = [];
+  for (let i = 0; i < n; i += 1) {
+    readers.push(drain(new ReadableStream({ start: (c) => { controllers.push(c); } })));
+  }
+  await turn();
+  await send(m, paced, (i) => {
+    const frame = encoder.encode(`id: ${i + 1}\nevent: tick\ndata: ${JSON.stringify(payload(i))}\n\n`);
+    for (const c of controllers) c.enqueue(frame);
+  });
+  for (const c of controllers) c.close();
+  return (await Promise.all(readers)).reduce((a, b) => a + b, 0);
+}
+
+/** Single stream: `count` messages into one listener's stream, the reader reading them all. */
+export async function ericSingle(count) {
+  const channel = new Channel({ keepAliveMs: 0, historySize: 0, maxQueue: count + 1 });
+  const listener = channel.addListener();
+  const reading = drain(channel.stream(listener.id));
+  for (let i = 0; i < count; i += 1) channel.dispatch(listener.id, "tick", payload(i));
+  channel.notifyEnd();
+  return reading;
+}
+
+export async function betterSseSingle(count) {
+  const abort = new AbortController();
+  const request = new Request("http://127.0.0.1/events", { signal: abort.signal });
+  let session;
+  const response = createResponse(request, { keepAlive: null, retry: null }, (s) => { session = s; });
+  const reading = drain(response.body).catch(() => 0);
+  while (!session) await turn();
+  for (let i = 0; i < count; i += 1) session.push(payload(i), "tick");
+  await turn();
+  abort.abort();
+  return reading;
+}

@@ -16,3 +16,4 @@ export {
   ParseError,
   ConnectionError,
 } from "./errors.js";
+export { createHub, ChannelContainer, HubError } from "./hub.js";

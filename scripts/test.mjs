@@ -132,6 +132,8 @@ await stage("TypeScript declarations (deno check of tests/types/usage.ts)", bin(
   ["check", "--node-modules-dir=manual", "usage.ts"], exitOnly, { cwd: join(root, "test-output", "consumer") });
 const { runWorkerd } = await import("../tests/workerd/run.mjs");
 await inProcess("workerd (real workerd over 127.0.0.1)", runWorkerd);
+const { runHubExamples } = await import("../tests/hub/run.mjs");
+await inProcess("hub examples (workerd and Deno over 127.0.0.1)", runHubExamples);
 const { runBrowser } = await import("../tests/browser/run.mjs");
 await inProcess("Chromium (headless, playwright-core)", runBrowser);
 

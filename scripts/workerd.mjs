@@ -41,14 +41,23 @@ export async function serveWorker(name, modules) {
   ].join("\n");
   const configPath = join(dir, "config.capnp");
   writeFileSync(configPath, config);
+  return serveConfig(configPath);
+}
+
+/** Runs `workerd serve <configPath>` with its "http" socket on a free 127.0.0.1 port. */
+export async function serveConfig(configPath, { env = {} } = {}) {
   const port = await freePort();
   const child = spawn(bin("workerd"), ["serve", configPath, `--socket-addr=http=127.0.0.1:${port}`], {
-    stdio: ["ignore", "inherit", "inherit"],
+    stdio: ["ignore", "inherit", "inherit"], env: { ...process.env, ...env },
   });
-  const url = `http://127.0.0.1:${port}`;
+  return waitForServer(child, `http://127.0.0.1:${port}`, "workerd");
+}
+
+/** Resolves { url, stop } once `url` answers; fails if the process exits or 10 s pass. */
+export async function waitForServer(child, url, what) {
   const exited = new Promise((resolve) => child.once("exit", resolve));
   for (let attempt = 0; attempt < 200; attempt += 1) {
-    if (child.exitCode !== null) throw new Error(`workerd exited with ${child.exitCode}`);
+    if (child.exitCode !== null) throw new Error(`${what} exited with ${child.exitCode}`);
     try {
       await fetch(url);
       return { url, stop: () => (child.kill(), exited) };
@@ -57,5 +66,5 @@ export async function serveWorker(name, modules) {
     }
   }
   child.kill();
-  throw new Error("workerd did not answer within 10 s");
+  throw new Error(`${what} did not answer within 10 s`);
 }

@@ -228,3 +228,58 @@ export class ConnectionError extends EricSseError {
   readonly status: number | undefined;
   readonly attempts: number | undefined;
 }
+
+// ---- hub ----
+
+export type HubAction =
+  | "createChannel" | "removeChannel" | "addListener" | "removeListener"
+  | "dispatch" | "broadcast" | "listen" | "watch";
+
+export interface HubOptions {
+  /** true allows; false refuses with 403; 401 or 403 picks the status. `request` is undefined for ports. */
+  authorize?(request: Request | undefined, target: { action: HubAction; channel?: string; listener?: string }):
+    boolean | 401 | 403 | Promise<boolean | 401 | 403>;
+  limits?: { maxBodyBytes?: number; maxChannels?: number; maxListenersPerChannel?: number };
+  /** true: any origin; or one origin. Preflights are answered. */
+  cors?: true | { origin: string };
+  /** Options for every channel the hub creates. */
+  channelOptions?: Omit<ChannelOptions, "id">;
+}
+
+/** eric-sse's controller protocol: c channel, v verb, t type, p payload, r receiver listener. */
+export interface Command {
+  c?: string;
+  v: "d" | "b" | "c" | "r" | "rl" | "rc" | "l" | "w";
+  t?: string;
+  p?: Json;
+  r?: string;
+}
+
+export class ChannelContainer {
+  add(channel: Channel): Channel;
+  /** @throws InvalidChannelError */
+  get(id: string): Channel;
+  /** Ends the channel (streams close with _eric_channel_closed) and forgets it. */
+  remove(id: string): void;
+  ids(): string[];
+  readonly size: number;
+}
+
+export interface Hub {
+  /** The Web-standard handler: `export default hub`, `Deno.serve(hub.fetch)`, `respondWith(hub.fetch(req))`. */
+  fetch(request: Request): Promise<Response>;
+  channels: ChannelContainer;
+  /** Runs one command (as POST /command does); l/w resolve to a `listen` target. */
+  execute(command: Command, request?: Request): Promise<
+    | { ack: true; id?: string } | { c: string } | { r: string }
+    | { listen: { channel: Channel; listener: string } }>;
+  /** Serves commands on a MessagePort or BroadcastChannel; returns a function that stops it. */
+  connectPort(port: MessagePort | BroadcastChannel): () => void;
+}
+
+export function createHub(options?: HubOptions): Hub;
+
+/** What the hub answers with: `status` and `{ error: { name, message } }`. */
+export class HubError extends EricSseError {
+  readonly status: number;
+}

@@ -71,3 +71,33 @@ $("publish").onsubmit = async (event) => {
     body: JSON.stringify({ type: "chat", payload: $("server-payload").value }),
   });
 };
+
+// The service worker hub: register, wait for control, then EventSource + fetch through it.
+async function startWorker() {
+  const state = $("sw-state");
+  if (!("serviceWorker" in navigator)) {
+    state.textContent = "not available in this browser";
+    return;
+  }
+  await navigator.serviceWorker.register("/www/sw.js", { type: "module", scope: "/www/" });
+  if (!navigator.serviceWorker.controller) {
+    await new Promise((resolve) => navigator.serviceWorker.addEventListener("controllerchange", resolve, { once: true }));
+  }
+  const events = new EventSource("/www/hub/channels/demo/events");
+  events.onopen = () => { state.textContent = "controlling this page, stream open"; };
+  events.onerror = () => { state.textContent = "reconnecting…"; };
+  events.addEventListener("note", (event) => {
+    const item = document.createElement("li");
+    item.textContent = `#${event.lastEventId} ${event.type}: ${event.data}`;
+    $("sw-log").prepend(item);
+  });
+  $("sw-publish").onsubmit = async (event) => {
+    event.preventDefault();
+    await fetch("/www/hub/channels/demo/messages", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ type: "note", payload: $("sw-payload").value }),
+    });
+  };
+}
+startWorker().catch((error) => { $("sw-state").textContent = `failed: ${error.message}`; });

@@ -106,6 +106,16 @@ async function demoPage(context, report) {
     const error = await page.textContent("#error");
     report("chromium: demo page shows a typed error for a refused message",
       error.startsWith("InvalidMessageFormatError"), error);
+    await page.waitForFunction(() => document.getElementById("sw-state").textContent.startsWith("controlling"),
+      null, { timeout: 15_000 }).catch(() => {});
+    const controlled = await page.evaluate(() => Boolean(navigator.serviceWorker.controller));
+    await page.fill("#sw-payload", "from the publish panel");
+    await page.click("#sw-publish button");
+    await page.waitForFunction(() => document.getElementById("sw-log").textContent.includes("from the publish panel"),
+      null, { timeout: 10_000 }).catch(() => {});
+    const swLog = await page.textContent("#sw-log");
+    report("chromium: the service worker takes control and its hub feeds the page's EventSource",
+      controlled && /#1 note: "from the publish panel"/.test(swLog), `controlled ${controlled}, log ${JSON.stringify(swLog)}`);
     await page.screenshot({ path: join(root, "test-output", "demo.png") });
     report("chromium: demo page has no uncaught errors", errors.length === 0, errors.join("; "));
   } finally {

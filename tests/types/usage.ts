@@ -3,7 +3,7 @@
 import {
   Channel, connect, ConnectionError, createParser, type Delivery, encode, InvalidListenerError,
   Listener, Message, NoMessagesError, type SseClient, type SseEvent, SseParserStream,
-  SignedMessage,
+  SignedMessage, createHub, type Hub,
 } from "eric-sse";
 
 const channel = new Channel({ retryMs: 1000, overflow: "drop-oldest", maxQueue: 10 });
@@ -42,3 +42,12 @@ const status: number | undefined = failure.status;
 void [events, status];
 // @ts-expect-error a stream body cannot be re-sent
 connect("http://x/", { body: new ReadableStream() });
+
+const hub: Hub = createHub({
+  authorize: (request, { action }) => action === "listen" || request?.headers.has("authorization") === true || 401,
+  limits: { maxChannels: 10 }, cors: true,
+});
+const served: Promise<Response> = hub.fetch(new Request("http://127.0.0.1/channels"));
+void [served, hub.channels.ids(), hub.execute({ v: "c" })];
+// @ts-expect-error unknown verbs are not commands
+hub.execute({ v: "x" });

@@ -1,6 +1,6 @@
 // `npm run bench` (run by scripts/bench.mjs under `node --expose-gc`): every scenario side by
 // side in one run, one table of figures and ratios, written to bench/RESULTS.md.
-import { readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { gzipSync } from "node:zlib";
 import { Channel } from "eric-sse";
@@ -129,7 +129,8 @@ async function memory(n) {
 function sizes() {
   const gz = (buf) => gzipSync(buf, { level: 9 }).length;
   const wasmBytes = readFileSync(new URL("../pkg/eric_sse_bg.wasm", import.meta.url));
-  const js = ["pkg/eric_sse.js", "js/api.js", "js/channel.js", "js/client.js", "js/encode.js", "js/errors.js", "js/message.js", "js/parser.js", "js/entry-node.js"]
+  const modules = readdirSync(new URL("../js/", import.meta.url)).filter((f) => !f.startsWith("entry-"));
+  const js = ["pkg/eric_sse.js", "js/entry-node.js", ...modules.map((f) => `js/${f}`)]
     .map((f) => readFileSync(new URL(`../${f}`, import.meta.url)));
   const jsBytes = Buffer.concat(js);
   row("Size: .wasm", `${fmt(wasmBytes.length / 1024)} KB raw, ${fmt(gz(wasmBytes) / 1024)} KB gzipped`, "", "≤ 40 KB gzipped", gz(wasmBytes) <= 40 * 1024);

@@ -49,14 +49,16 @@ $("send").onsubmit = (event) => {
   }
 };
 
-const source = new EventSource("/events");
-const serverLog = $("server-log");
-const show = (event) => {
+/** Shows an SSE event at the top of a log list (keeping the last 30). */
+function logEvent(list, event) {
   const item = document.createElement("li");
   item.textContent = `#${event.lastEventId} ${event.type}: ${event.data}`;
-  serverLog.prepend(item);
-  while (serverLog.children.length > 30) serverLog.lastChild.remove();
-};
+  list.prepend(item);
+  while (list.children.length > 30) list.lastChild.remove();
+}
+
+const source = new EventSource("/events");
+const show = (event) => logEvent($("server-log"), event);
 source.addEventListener("clock", show);
 source.addEventListener("message", show);
 source.addEventListener("chat", show);
@@ -86,11 +88,7 @@ async function startWorker() {
   const events = new EventSource("/www/hub/channels/demo/events");
   events.onopen = () => { state.textContent = "controlling this page, stream open"; };
   events.onerror = () => { state.textContent = "reconnecting…"; };
-  events.addEventListener("note", (event) => {
-    const item = document.createElement("li");
-    item.textContent = `#${event.lastEventId} ${event.type}: ${event.data}`;
-    $("sw-log").prepend(item);
-  });
+  events.addEventListener("note", (event) => logEvent($("sw-log"), event));
   $("sw-publish").onsubmit = async (event) => {
     event.preventDefault();
     await fetch("/www/hub/channels/demo/messages", {

@@ -17,3 +17,6 @@ export {
   ConnectionError,
 } from "./errors.js";
 export { createHub, ChannelContainer, HubError } from "./hub.js";
+export { ActionListener } from "./channel.js";
+export { WorkerPool, serve, transfer, TaskError, WorkerCrashError, PoolClosedError } from "./pool.js";
+export { DataProcessingChannel } from "./processing.js";

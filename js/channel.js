@@ -82,6 +82,97 @@ export class Listener {
   }
 }
 
+const isReply = (reply) => reply !== null && typeof reply === "object" && typeof reply.type === "string";
+
+/**
+ * A listener that acts on its own messages (eric-sse's SimpleDistributedApplicationListener):
+ * for a message whose type has an action, `fn(message)` returns zero or more replies
+ * (`Message`s or `{ type, payload }`), each dispatched back to `message.senderId`, signed by
+ * this listener. Types `start` and `stop` toggle it (while stopped, other messages wait in
+ * order). A throwing action answers the sender with
+ * an `_eric_error` message `{ type, name, message }`. Messages without an action go to
+ * `onUnknown(message)`; what cannot be answered (no sender) goes to `onError(error, message)`.
+ */
+export class ActionListener extends Listener {
+  #actions = new Map();
+  onUnknown = undefined;
+  onError = (error, message) => console.error(`eric-sse: action listener ${this.id} on ${message?.type}:`, error);
+
+  setAction(name, fn) {
+    if (name === "start" || name === "stop") {
+      throw new InvalidMessageFormatError(`"${name}" is the message type that ${name}s the listener; it cannot be an action`);
+    }
+    if (typeof name !== "string" || name === "") throw new InvalidMessageFormatError("an action name is a non-empty string");
+    if (typeof fn !== "function") throw new TypeError("eric-sse: an action is a function");
+    this.#actions.set(name, fn);
+  }
+
+  removeAction(name) {
+    this.#actions.delete(name);
+  }
+
+  /** Called by registerListener: consume this listener's queue as messages arrive. While
+   * stopped it keeps reading, so a `start` anywhere restarts it; other messages are held, in
+   * order, and acted on once it runs again. */
+  async _attached(channel) {
+    const state = this[STATE];
+    const held = [];
+    while (state.channel === channel) {
+      if (state.running && held.length > 0) {
+        await this.#handle(channel, held.shift());
+        continue;
+      }
+      let message;
+      try {
+        message = channel._take(state);
+      } catch (error) {
+        return this.onError(error, undefined);
+      }
+      if (message === undefined) {
+        if (channel._ended(state)) return;
+        await channel._wait(state);
+      } else if (message.type === "start" || message.type === "stop") {
+        this[message.type]();
+      } else if (state.running) {
+        await this.#handle(channel, message);
+      } else {
+        held.push(message);
+      }
+    }
+  }
+
+  async #handle(channel, message) {
+    const action = this.#actions.get(message.type);
+    if (!action) return this.onUnknown?.(message);
+    let replies;
+    try {
+      replies = await action(message);
+    } catch (error) {
+      const failure = { type: message.type, name: error?.name ?? "Error", message: String(error?.message ?? error) };
+      if (message.senderId === undefined) return this.onError(error, message);
+      return this.#send(() => channel._dispatchError(message.senderId, this.id, failure), message);
+    }
+    for (const reply of [replies].flat()) {
+      if (reply === undefined || reply === null) continue;
+      if (!isReply(reply)) {
+        this.onError(new InvalidMessageFormatError("a reply is a Message or { type, payload }"), message);
+      } else if (message.senderId === undefined) {
+        this.onError(new InvalidListenerError(`message ${message.id} has no sender to reply to`), message);
+      } else {
+        this.#send(() => channel.dispatch(message.senderId, reply.type, reply.payload, { senderId: this.id }), message);
+      }
+    }
+  }
+
+  #send(fn, message) {
+    try {
+      fn();
+    } catch (error) {
+      this.onError(error, message);
+    }
+  }
+}
+
 export class Channel {
   #raw;
   #options;
@@ -151,7 +242,13 @@ export class Channel {
     state.channel = this;
     if (!state.running) this.#raw.setRunning(state.key, false);
     this.#listeners.set(listener.id, state);
+    listener._attached?.(this);
     return listener;
+  }
+
+  /** Creates, registers and returns a running ActionListener (it consumes its own queue). */
+  addActionListener() {
+    return this.registerListener(new ActionListener());
   }
 
   /** Removes the listener; its streams and iterators end. */
@@ -310,6 +407,18 @@ export class Channel {
     if (message.id !== null) hook.call(state.listener, message);
     this.#raw.next(state.key);
     return message;
+  }
+
+  _ended(state) {
+    return this.#raw.lifecycle(state.key) === LIFECYCLE_ENDED;
+  }
+
+  /** Sends an `_eric_error` reply from `fromId` to `listenerId` (a type users cannot send). */
+  _dispatchError(listenerId, fromId, payload) {
+    const state = this.#state(listenerId);
+    const id = this.#call(() => this.#raw.dispatchError(state.key, fromId, toJson(payload)));
+    this.#wake(state);
+    return String(id);
   }
 
   /**

@@ -1,6 +1,6 @@
 // Deno entry: the .wasm is read from the package and instantiated synchronously on import.
-import { initSync } from "../pkg/eric_sse.js";
+import { initSync } from "./wasm.js";
 
-initSync({ module: Deno.readFileSync(new URL("../pkg/eric_sse_bg.wasm", import.meta.url)) });
+initSync(Deno.readFileSync(new URL("../pkg/eric_sse_bg.wasm", import.meta.url)));
 
 export * from "./api.js";

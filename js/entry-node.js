@@ -1,7 +1,7 @@
 // Node entry: the .wasm is read from the package and instantiated synchronously on import.
 import { readFileSync } from "node:fs";
-import { initSync } from "../pkg/eric_sse.js";
+import { initSync } from "./wasm.js";
 
-initSync({ module: readFileSync(new URL("../pkg/eric_sse_bg.wasm", import.meta.url)) });
+initSync(readFileSync(new URL("../pkg/eric_sse_bg.wasm", import.meta.url)));
 
 export * from "./api.js";

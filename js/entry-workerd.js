@@ -1,8 +1,8 @@
 // workerd (Cloudflare Workers) entry: the .wasm is imported as a compiled module (workerd does
 // not compile wasm from bytes at run time) and instantiated on import.
 import wasmModule from "../pkg/eric_sse_bg.wasm";
-import { initSync } from "../pkg/eric_sse.js";
+import { initSync } from "./wasm.js";
 
-initSync({ module: wasmModule });
+initSync(wasmModule);
 
 export * from "./api.js";

@@ -110,6 +110,12 @@ impl RawChannel {
         sent.map(|id| id as f64).map_err(js_error)
     }
 
+    /// Queues an `_eric_error` reply signed by `sender`.
+    #[wasm_bindgen(js_name = dispatchError)]
+    pub fn dispatch_error(&mut self, key: u32, sender: &str, payload: &str) -> Result<f64, JsValue> {
+        self.inner.dispatch_error(ListenerKey(key), sender, payload).map(|id| id as f64).map_err(js_error)
+    }
+
     pub fn broadcast(&mut self, kind: String, payload: String) -> Result<f64, JsValue> {
         self.inner.broadcast(Message::new(kind, payload)).map(|id| id as f64).map_err(js_error)
     }

@@ -13,7 +13,9 @@ use std::rc::Rc;
 use crate::error::Error;
 use crate::history::History;
 use crate::listener::{Lifecycle, ListenerState};
-use crate::message::{Envelope, Message, SignedMessage, CHANNEL_CLOSED, DROPPED, OVERFLOW, REPLAY_GAP};
+use crate::message::{
+    Envelope, Message, SignedMessage, CHANNEL_CLOSED, DROPPED, OVERFLOW, REPLAY_GAP,
+};
 use crate::sse::{encode_into, Frame};
 use crate::text::{parse_decimal, push_display};
 
@@ -198,6 +200,16 @@ impl Channel {
         self.dispatch_from(key, signed.message, Some(signed.sender_id))
     }
 
+    /// Queues an `_eric_error` reply from `sender_id` (a reserved type users cannot send):
+    /// how an action listener reports a failed action to the listener that asked.
+    pub fn dispatch_error(&mut self, key: ListenerKey, sender_id: &str, payload: &str) -> Result<u64, Error> {
+        self.check_open()?;
+        let target = Rc::clone(&self.listener(key)?.id);
+        let envelope =
+            Envelope::error(self.next_message_id, payload.to_owned(), sender_id.to_owned(), target)?;
+        self.enqueue_for(key, envelope)
+    }
+
     fn dispatch_from(
         &mut self,
         key: ListenerKey,
@@ -205,16 +217,20 @@ impl Channel {
         sender: Option<String>,
     ) -> Result<u64, Error> {
         self.check_open()?;
+        let target = Some(Rc::clone(&self.listener(key)?.id));
+        let envelope = Envelope::user(self.next_message_id, message, sender, target)?;
+        self.enqueue_for(key, envelope)
+    }
+
+    fn enqueue_for(&mut self, key: ListenerKey, envelope: Envelope) -> Result<u64, Error> {
         let (max_queue, overflow) = (self.config.max_queue, self.config.overflow);
-        let listener = self.listener(key)?;
+        let envelope = Rc::new(envelope);
+        let listener = self.listener_mut(key)?;
         let blocked = listener.lifecycle == Lifecycle::Overflowed
             || (overflow == Overflow::Error && listener.queue.len() >= max_queue);
         if blocked {
             return Err(overflow_error(listener, max_queue));
         }
-        let target = Some(Rc::clone(&listener.id));
-        let envelope = Rc::new(Envelope::user(self.next_message_id, message, sender, target)?);
-        let listener = self.listener_mut(key)?;
         enqueue(listener, &envelope, max_queue, overflow);
         if listener.lifecycle == Lifecycle::Overflowed {
             return Err(overflow_error(listener, max_queue));

@@ -18,6 +18,8 @@ pub const OVERFLOW: &str = "_eric_overflow";
 pub const DROPPED: &str = "_eric_dropped";
 /// Sent before a replay when `Last-Event-ID` is older than the history (or unknown).
 pub const REPLAY_GAP: &str = "_eric_replay_gap";
+/// An action listener's reply when its action failed (eric-sse's internal error type).
+pub const ERROR: &str = "_eric_error";
 
 /// A message: a type (the SSE `event`) and a payload (the SSE `data`, text; JSON from JS).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,6 +70,11 @@ impl Envelope {
     ) -> Result<Envelope, Error> {
         validate_kind(&message.kind)?;
         Self::build(id, message.kind, message.payload, sender_id, target)
+    }
+
+    /// Builds the library's `_eric_error` reply: numbered and signed like a user message.
+    pub(crate) fn error(id: u64, payload: String, sender_id: String, target: Rc<str>) -> Result<Envelope, Error> {
+        Self::build(id, ERROR.to_owned(), payload, Some(sender_id), Some(target))
     }
 
     /// Builds one of the library's own signals (reserved types, no id).

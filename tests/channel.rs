@@ -277,3 +277,14 @@ fn listeners_added_after_the_end_are_ended_at_once() {
     let (text, state) = drain_all(&mut ch, a);
     assert_eq!((text.as_str(), state), ("event: _eric_channel_closed\ndata: null\n\n", StreamState::Finished));
 }
+
+#[test]
+fn error_replies_use_the_reserved_type_and_are_signed() {
+    let mut ch = channel(ChannelConfig::default());
+    let asker = ch.register_listener("asker").unwrap();
+    ch.register_listener("actor").unwrap();
+    let id = ch.dispatch_error(asker, "actor", "{\"message\":\"boom\"}").unwrap();
+    let got = ch.deliver_next(asker).unwrap();
+    assert_eq!((got.id(), got.kind(), got.sender_id()), (id, "_eric_error", Some("actor")));
+    assert!(ch.dispatch(asker, msg("_eric_error", "1")).is_err(), "users still cannot send it");
+}

@@ -68,3 +68,13 @@ export async function readText(reader) {
 }
 
 export const tick = (ms = 0) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The error `promise` rejects with (fails when it fulfils). */
+export async function failure(promise) {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new AssertionError("expected a rejection");
+}

@@ -55,3 +55,13 @@ test("the package name resolves to the node entry (no init call needed)", () => 
   const resolved = import.meta.resolve("eric-sse");
   if (!resolved.endsWith("/js/entry-node.js")) throw new Error(`resolved to ${resolved}`);
 });
+
+const tasksUrl = new URL("../workers/tasks.js", import.meta.url);
+const { poolTests } = await import("../behaviour/pool.js");
+const poolCtx = { inline: false, pool: (options) => new lib.WorkerPool(tasksUrl, options) };
+for (const { name, fn } of poolTests) test(`pool: ${name}`, () => fn(lib, poolCtx));
+const { tasks } = await import("../workers/tasks.js");
+const inlineCtx = { inline: true, pool: (options) => new lib.WorkerPool(tasks, options) };
+for (const { name, fn, workersOnly } of poolTests) {
+  test(`pool inline: ${name}`, { skip: workersOnly && "needs real workers" }, () => fn(lib, inlineCtx));
+}

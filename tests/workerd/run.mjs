@@ -8,7 +8,7 @@ const files = (dir, ext) => readdirSync(new URL(`../../${dir}`, import.meta.url)
 
 export async function runWorkerd(report) {
   const modules = [
-    "tests/workerd/worker.js", ...files("tests/behaviour", ".js"), ...files("js", ".js"),
+    "tests/workerd/worker.js", ...files("tests/behaviour", ".js"), ...files("js", ".js"), "tests/workers/tasks.js",
     "pkg/eric_sse.js", "pkg/eric_sse_bg.wasm",
   ];
   const worker = await serveWorker("suite", modules);

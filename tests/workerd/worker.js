@@ -1,14 +1,23 @@
 // A Worker served by the real workerd in the tests. Module names mirror repository paths (see
 // scripts/workerd.mjs), so this imports the package's workerd entry as a bundler would.
-//   GET /suite        runs the shared behaviour suite inside workerd and returns the results.
+//   GET /suite        runs the shared behaviour suite, and the pool tests inline (workerd has
+//                     no workers), inside workerd and returns the results.
 //   GET /live?n=N     an SSE stream: N broadcasts spaced by timers, then notifyEnd.
 //   GET /replay       a stream resumed from the request's Last-Event-ID.
 import * as lib from "../../js/entry-workerd.js";
+import { poolTests } from "../behaviour/pool.js";
 import { tests } from "../behaviour/suite.js";
+import { tasks } from "../workers/tasks.js";
+
+const inline = { inline: true, pool: (options) => new lib.WorkerPool(tasks, options) };
+const all = [
+  ...tests,
+  ...poolTests.filter((t) => !t.workersOnly).map(({ name, fn }) => ({ name: `pool inline: ${name}`, fn: (l) => fn(l, inline) })),
+];
 
 async function runSuite() {
   const results = [];
-  for (const { name, fn } of tests) {
+  for (const { name, fn } of all) {
     try {
       await fn(lib);
       results.push({ name, ok: true });

@@ -1,0 +1,306 @@
+// WorkerPool: named tasks run on Web Workers (browsers, Deno), worker_threads (Node), or inline
+// where no workers exist (workerd, service workers), with one API and one error behaviour.
+// The owner's compiled WebAssembly.Module is posted to every worker (a Module is structured-
+// cloneable), so workers never fetch or compile the .wasm again. `serve(tasks)` is the worker
+// side.
+
+import { EricSseError, QueueOverflowError } from "./errors.js";
+import { compiledModule as loaded, initSync } from "./wasm.js";
+
+/** A task threw; `name`, `message` and `stack` are the worker side's. */
+export class TaskError extends EricSseError {
+  constructor({ name, message, stack }) {
+    super(message);
+    this.name = name ?? "Error";
+    this.remoteStack = stack;
+    if (stack) this.stack = stack;
+  }
+}
+/** The worker running the task died or trapped; the pool replaced it. */
+export class WorkerCrashError extends EricSseError {}
+/** The pool was closed or terminated. */
+export class PoolClosedError extends EricSseError {}
+
+const TRANSFER = Symbol("eric-sse transfer");
+
+/** Wraps a task's result so its `list` of ArrayBuffers moves to the caller instead of copying. */
+export function transfer(value, list) {
+  return { [TRANSFER]: list, value };
+}
+
+const unwrap = (out) => (out && typeof out === "object" && TRANSFER in out ? [out.value, out[TRANSFER]] : [out, []]);
+const describe = (error) => ({
+  name: error?.name ?? "Error", message: String(error?.message ?? error), stack: error?.stack,
+});
+const isNode = () => typeof process !== "undefined" && typeof process.versions?.node === "string" && typeof Deno === "undefined";
+
+/** Posts the compiled module the page/process already uses. */
+function compiledModule() {
+  const module = loaded();
+  if (!module) {
+    throw new EricSseError("eric-sse: call `await init()` before creating a WorkerPool");
+  }
+  return module;
+}
+
+/** The worker side of a pool: answers `run` messages with `tasks[name](payload)`. Returns
+ * `tasks`, so one module can both serve workers and hand its tasks to an inline pool. */
+export function serve(tasks) {
+  const setup = (post, listen) => {
+    listen(async (message) => {
+      if (message?.kind === "init") {
+        try {
+          initSync(message.module);
+          post({ kind: "ready" });
+        } catch (error) {
+          post({ kind: "init-failed", error: describe(error) });
+        }
+        return;
+      }
+      if (message?.kind !== "run") return;
+      const { id, task, payload } = message;
+      try {
+        if (typeof tasks[task] !== "function") throw new TypeError(`no task named "${task}"`);
+        const [value, list] = unwrap(await tasks[task](payload));
+        post({ kind: "done", id, value }, list);
+      } catch (error) {
+        post({ kind: "failed", id, error: describe(error), fatal: error instanceof WebAssembly.RuntimeError });
+      }
+    });
+  };
+  if (typeof WorkerGlobalScope !== "undefined" && globalThis instanceof WorkerGlobalScope
+      && typeof globalThis.postMessage === "function") {
+    setup((m, list) => globalThis.postMessage(m, list ?? []), (fn) => { globalThis.onmessage = (e) => fn(e.data); });
+  } else if (isNode()) {
+    import("node:worker_threads").then(({ isMainThread, parentPort }) => {
+      if (!isMainThread && parentPort) setup((m, list) => parentPort.postMessage(m, list ?? []), (fn) => parentPort.on("message", fn));
+    });
+  }
+  return tasks;
+}
+
+/** Starts one worker and adapts Web Workers and worker_threads to one small interface. */
+async function spawn(url) {
+  if (typeof globalThis.Worker === "function") {
+    const worker = new Worker(url, { type: "module" });
+    return {
+      post: (m, list) => worker.postMessage(m, list ?? []),
+      listen: (onMessage, onCrash) => {
+        worker.onmessage = (e) => onMessage(e.data);
+        worker.onerror = (e) => { e.preventDefault?.(); onCrash(new WorkerCrashError(`worker failed: ${e.message ?? "error"}`)); };
+        worker.onmessageerror = () => onCrash(new WorkerCrashError("a message from the worker could not be read"));
+      },
+      terminate: () => worker.terminate(),
+    };
+  }
+  const { Worker: NodeWorker } = await import("node:worker_threads");
+  const worker = new NodeWorker(url instanceof URL ? url : new URL(url));
+  return {
+    post: (m, list) => worker.postMessage(m, list ?? []),
+    listen: (onMessage, onCrash) => {
+      worker.on("message", onMessage);
+      worker.on("error", (error) => onCrash(new WorkerCrashError(`worker failed: ${error.message}`, { cause: error })));
+      worker.on("exit", (code) => onCrash(new WorkerCrashError(`worker exited with code ${code}`)));
+    },
+    terminate: () => worker.terminate(),
+  };
+}
+
+export class WorkerPool {
+  #url;
+  #tasks = null;
+  #size;
+  #maxQueue;
+  #queue = [];
+  #slots = [];
+  #closing = null;
+  #closed = false;
+  #ids = 0;
+
+  /**
+   * @param moduleUrlOrTasks a worker module URL (it calls `serve({...})`), or the task
+   *   functions themselves to run inline (workerd, service workers, or by choice).
+   * @param options size (workers; default the core count), maxQueue (queued tasks; default
+   *   unbounded — a full queue rejects at once).
+   */
+  constructor(moduleUrlOrTasks, { size, maxQueue = Infinity } = {}) {
+    const inline = moduleUrlOrTasks !== null && typeof moduleUrlOrTasks === "object" && !(moduleUrlOrTasks instanceof URL);
+    if (inline) this.#tasks = moduleUrlOrTasks;
+    else {
+      if (typeof globalThis.Worker !== "function" && !isNode()) {
+        throw new TypeError("eric-sse: no workers here; pass the task functions for an inline pool");
+      }
+      this.#url = moduleUrlOrTasks;
+    }
+    const cores = globalThis.navigator?.hardwareConcurrency ?? 2;
+    this.#size = inline ? 1 : size ?? Math.max(1, cores);
+    if (!(Number.isInteger(this.#size) && this.#size >= 1)) throw new RangeError("eric-sse: size must be a positive integer");
+    if (!(maxQueue === Infinity || (Number.isInteger(maxQueue) && maxQueue >= 0))) {
+      throw new RangeError("eric-sse: maxQueue must be a non-negative integer or Infinity");
+    }
+    this.#maxQueue = maxQueue;
+    this.module = inline ? null : compiledModule();
+  }
+
+  /** How many tasks run at once (1 when inline). */
+  get size() {
+    return this.#size;
+  }
+  get inline() {
+    return this.#tasks !== null;
+  }
+  /** Tasks waiting for a worker. */
+  get queued() {
+    return this.#queue.length;
+  }
+
+  /** Runs `task(payload)` on a worker; resolves to its result. */
+  run(task, payload, { transfer: list = [], signal } = {}) {
+    if (this.#closed || this.#closing) return Promise.reject(new PoolClosedError("the pool is closed"));
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (this.#queue.length >= this.#maxQueue) {
+      return Promise.reject(new QueueOverflowError(`the pool's queue is full (maxQueue ${this.#maxQueue})`));
+    }
+    return new Promise((resolve, reject) => {
+      const job = { id: (this.#ids += 1), task, payload, list, resolve, reject, signal, slot: null };
+      job.onAbort = () => this.#abort(job);
+      signal?.addEventListener("abort", job.onAbort, { once: true });
+      this.#queue.push(job);
+      this.#pump();
+    });
+  }
+
+  /** Finishes queued and running tasks, then ends the workers; new runs are refused. */
+  close() {
+    this.#closing ??= new Promise((resolve) => { this.#whenIdle = resolve; });
+    this.#pump();
+    return this.#closing;
+  }
+
+  /** Ends the workers now; queued and running tasks reject with PoolClosedError. */
+  terminate() {
+    this.#closed = true;
+    const error = new PoolClosedError("the pool was terminated");
+    for (const job of this.#queue.splice(0)) this.#settle(job, null, error);
+    for (const slot of this.#slots) {
+      if (slot.job) this.#settle(slot.job, null, error);
+      slot.dead = true;
+      slot.handle?.terminate();
+    }
+    this.#slots = [];
+    this.#whenIdle?.();
+  }
+
+  #whenIdle = null;
+
+  #pump() {
+    if (this.#closed) return;
+    if (this.#tasks) return this.#pumpInline();
+    while (this.#slots.length < this.#size && this.#queue.length > this.#slots.length) this.#startWorker();
+    for (const slot of this.#slots) {
+      if (this.#queue.length === 0) break;
+      if (slot.ready && !slot.job) this.#assign(slot, this.#queue.shift());
+    }
+    if (this.#closing && this.#queue.length === 0 && this.#slots.every((s) => !s.job)) this.#finishClose();
+  }
+
+  #finishClose() {
+    this.#closed = true;
+    for (const slot of this.#slots) { slot.dead = true; slot.handle?.terminate(); }
+    this.#slots = [];
+    this.#whenIdle?.();
+  }
+
+  #startWorker() {
+    const slot = { handle: null, ready: false, job: null, dead: false };
+    this.#slots.push(slot);
+    spawn(this.#url).then((handle) => {
+      if (slot.dead) return handle.terminate();
+      slot.handle = handle;
+      handle.listen((message) => this.#message(slot, message), (error) => this.#crash(slot, error));
+      handle.post({ kind: "init", module: this.module });
+    }, (error) => this.#crash(slot, new WorkerCrashError(`worker could not start: ${error.message}`, { cause: error })));
+  }
+
+  #assign(slot, job) {
+    slot.job = job;
+    job.slot = slot;
+    slot.handle.post({ kind: "run", id: job.id, task: job.task, payload: job.payload }, job.list);
+  }
+
+  #message(slot, message) {
+    if (slot.dead) return;
+    if (message.kind === "ready") {
+      slot.ready = true;
+    } else if (message.kind === "init-failed") {
+      return this.#crash(slot, new WorkerCrashError(`worker could not load the wasm: ${message.error.message}`));
+    } else if (slot.job && message.id === slot.job.id) {
+      const job = slot.job;
+      slot.job = null;
+      if (message.kind === "done") this.#settle(job, message.value);
+      else this.#settle(job, null, new TaskError(message.error));
+      if (message.fatal) return this.#replace(slot);
+    }
+    this.#pump();
+  }
+
+  #crash(slot, error) {
+    if (slot.dead) return;
+    if (slot.job) this.#settle(slot.job, null, error);
+    else if (!slot.ready) {
+      // A worker that cannot start fails the oldest queued task rather than looping forever.
+      const job = this.#queue.shift();
+      if (job) this.#settle(job, null, error);
+    }
+    this.#replace(slot);
+  }
+
+  #replace(slot) {
+    slot.dead = true;
+    slot.job = null;
+    slot.handle?.terminate();
+    this.#slots = this.#slots.filter((s) => s !== slot);
+    this.#pump();
+  }
+
+  #abort(job) {
+    const at = this.#queue.indexOf(job);
+    if (at >= 0) {
+      this.#queue.splice(at, 1);
+      this.#settle(job, null, job.signal.reason);
+    } else if (job.slot && job.slot.job === job) {
+      const slot = job.slot;
+      this.#settle(job, null, job.signal.reason);
+      this.#replace(slot);
+    }
+  }
+
+  #settle(job, value, error) {
+    if (job.settled) return;
+    job.settled = true;
+    job.signal?.removeEventListener("abort", job.onAbort);
+    if (error !== undefined && error !== null) job.reject(error);
+    else job.resolve(value);
+  }
+
+  async #pumpInline() {
+    if (this.#running) return;
+    this.#running = true;
+    while (this.#queue.length > 0 && !this.#closed) {
+      const job = this.#queue.shift();
+      job.slot = { job };
+      try {
+        const fn = this.#tasks[job.task];
+        if (typeof fn !== "function") throw new TypeError(`no task named "${job.task}"`);
+        const [value] = unwrap(await fn(job.payload));
+        this.#settle(job, value);
+      } catch (error) {
+        this.#settle(job, null, new TaskError(describe(error)));
+      }
+    }
+    this.#running = false;
+    if (this.#closing) { this.#closed = true; this.#whenIdle?.(); }
+  }
+
+  #running = false;
+}

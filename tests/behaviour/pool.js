@@ -1,0 +1,141 @@
+// WorkerPool, DataProcessingChannel and ActionListener, run in Node (worker_threads), Deno and
+// Chromium (Web Workers) and workerd (inline). `ctx.pool(options)` makes a pool for the tasks of
+// tests/workers/tasks.js; `ctx.inline` says whether it runs inline (no workers).
+
+import { equal, failure, ok, rejects, tick } from "./assert.js";
+
+export const poolTests = [];
+const test = (name, fn, { workersOnly = false } = {}) => poolTests.push({ name, fn, workersOnly });
+
+test("run returns results, and the wasm works inside the workers", async (lib, ctx) => {
+  const pool = ctx.pool({ size: 2 });
+  equal(await Promise.all([1, 2, 3, 4].map((n) => pool.run("square", n))), [1, 4, 9, 16]);
+  const delivered = await pool.run("wasm");
+  equal([delivered.type, delivered.payload], ["t", { inside: "worker" }]);
+  await pool.close();
+});
+
+test("busy tasks spread over the workers", async (lib, ctx) => {
+  const pool = ctx.pool({ size: 2 });
+  const ids = await Promise.all([0, 1, 2, 3].map(() => pool.run("whoami", { ms: 60 })));
+  equal(new Set(ids).size, 2, "two workers ran them:");
+  await pool.close();
+}, { workersOnly: true });
+
+test("a throwing task rejects with the worker-side name, message and stack", async (lib, ctx) => {
+  const pool = ctx.pool({ size: 1 });
+  const error = await failure(pool.run("fail", { message: "too big" }));
+  ok(error instanceof lib.TaskError && error.name === "RangeError" && error.message === "too big", `${error.name}: ${error.message}`);
+  ok(/tasks\.js/.test(error.stack ?? ""), "the stack points into the task module");
+  equal(await pool.run("square", 3), 9, "the pool goes on:");
+  const unknown = await failure(pool.run("nope"));
+  ok(unknown instanceof lib.TaskError && /no task named/.test(unknown.message), unknown.message);
+  await pool.close();
+}, {});
+
+test("a worker that dies rejects its task, is replaced, and the pool goes on", async (lib, ctx) => {
+  const pool = ctx.pool({ size: 1 });
+  await rejects(pool.run("crash"), lib.WorkerCrashError);
+  equal(await pool.run("square", 5), 25);
+  await pool.close();
+}, { workersOnly: true });
+
+test("abort removes a queued task and terminates a running one", async (lib, ctx) => {
+  const pool = ctx.pool({ size: 1 });
+  const running = new AbortController();
+  const queued = new AbortController();
+  const first = pool.run("spin", { ms: 10_000 }, { signal: running.signal });
+  const second = pool.run("square", 7, { signal: queued.signal });
+  const third = pool.run("square", 8);
+  await tick(50);
+  queued.abort();
+  equal((await failure(second)).name, "AbortError");
+  running.abort();
+  equal((await failure(first)).name, "AbortError");
+  equal(await third, 64, "the replacement worker ran the rest:");
+  await pool.close();
+}, { workersOnly: true });
+
+test("a full queue rejects at once", async (lib, ctx) => {
+  const pool = ctx.pool({ size: 1, maxQueue: 1 });
+  await pool.run("square", 1);
+  const a = pool.run("spin", { ms: 50 });
+  const b = pool.run("spin", { ms: 1 });
+  await rejects(pool.run("square", 2), lib.QueueOverflowError);
+  equal(await Promise.all([a, b]), [50, 1]);
+  await pool.close();
+});
+
+test("ArrayBuffers transfer both ways", async (lib, ctx) => {
+  const pool = ctx.pool({ size: 1 });
+  const buffer = new Uint8Array(16 << 20).fill(1).buffer;
+  const result = await pool.run("bump", { buffer }, { transfer: [buffer] });
+  equal(buffer.byteLength, 0, "the sent buffer moved to the worker:");
+  const bytes = new Uint8Array(result.buffer);
+  equal([bytes.length, bytes[0], bytes[bytes.length - 1]], [16 << 20, 2, 2]);
+  await pool.close();
+}, { workersOnly: true });
+
+test("close finishes queued work, then refuses new work", async (lib, ctx) => {
+  const pool = ctx.pool({ size: 1 });
+  const work = [1, 2, 3].map((n) => pool.run("square", n));
+  const closed = pool.close();
+  await rejects(pool.run("square", 4), lib.PoolClosedError);
+  equal(await Promise.all(work), [1, 4, 9]);
+  await closed;
+});
+
+test("terminate rejects running and queued work at once", async (lib, ctx) => {
+  const other = ctx.pool({ size: 1 });
+  const pending = [other.run("spin", { ms: 200 }), other.run("square", 2)];
+  await tick(20);
+  other.terminate();
+  for (const p of pending) await rejects(p, lib.PoolClosedError);
+}, { workersOnly: true });
+
+test("DataProcessingChannel yields results as they complete, or in order", async (lib, ctx) => {
+  const pool = ctx.pool({ size: 2 });
+  for (const ordered of [false, true]) {
+    const channel = new lib.DataProcessingChannel({ pool, task: "double", maxWorkers: 2, keepAliveMs: 0 });
+    const l = channel.addListener();
+    for (let n = 1; n <= 6; n += 1) channel.dispatch(l.id, "n", n);
+    setTimeout(() => channel.notifyEnd(), 20);
+    const results = [];
+    for await (const r of channel.process(l.id, { ordered })) results.push(r);
+    const payloads = results.map((r) => r.payload);
+    equal([...payloads].sort((a, b) => a - b), [2, 4, 6, 8, 10, 12], `ordered ${ordered}:`);
+    if (ordered) equal(results.map((r) => r.id), ["1", "2", "3", "4", "5", "6"]);
+    equal(results[0].type, "n");
+  }
+  await pool.close();
+});
+
+test("ActionListener answers the sender, toggles on start/stop and reports failures", async (lib) => {
+  const channel = new lib.Channel({ keepAliveMs: 0 });
+  const actor = channel.addActionListener();
+  const asker = channel.addListener();
+  const unknown = [];
+  actor.onUnknown = (m) => unknown.push(m.type);
+  actor.setAction("ping", (m) => [new lib.Message("pong", { got: m.payload }), { type: "pong2" }]);
+  actor.setAction("boom", () => { throw new TypeError("no"); });
+  let refused;
+  try { actor.setAction("start", () => {}); } catch (e) { refused = e; }
+  ok(refused instanceof lib.InvalidMessageFormatError, "start cannot be an action");
+  channel.dispatch(actor.id, "ping", 1, { senderId: asker.id });
+  channel.dispatch(actor.id, "mystery", null, { senderId: asker.id });
+  channel.dispatch(actor.id, "boom", null, { senderId: asker.id });
+  channel.dispatch(actor.id, "stop", null);
+  channel.dispatch(actor.id, "ping", 2, { senderId: asker.id });
+  await tick(20);
+  equal(actor.isRunning, false, "stopped by its message:");
+  const replies = [];
+  for (;;) { try { replies.push(channel.deliverNext(asker.id)); } catch { break; } }
+  equal(replies.map((r) => [r.type, r.payload, r.senderId]), [
+    ["pong", { got: 1 }, actor.id], ["pong2", null, actor.id],
+    ["_eric_error", { type: "boom", name: "TypeError", message: "no" }, actor.id],
+  ]);
+  equal(unknown, ["mystery"]);
+  channel.dispatch(actor.id, "start", null);
+  await tick(20);
+  equal([actor.isRunning, channel.deliverNext(asker.id).payload], [true, { got: 2 }], "restarted, then answered:");
+});

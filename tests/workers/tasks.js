@@ -1,0 +1,55 @@
+// Tasks for the pool tests. As a worker module it serves them; imported elsewhere it only hands
+// them to an inline pool. It imports the manual-init entry by path: module workers have no
+// import maps, and serve() instantiates the compiled module the pool posts.
+import { Channel, serve, transfer } from "../../js/entry-web.js";
+
+const worker = Math.random().toString(36).slice(2);
+
+function fnv(bytes) {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < bytes.length; i += 1) hash = Math.imul(hash ^ bytes[i], 0x01000193) >>> 0;
+  return hash;
+}
+
+export const tasks = {
+  square: (n) => n * n,
+  whoami: async ({ ms = 0 } = {}) => {
+    const end = Date.now() + ms;
+    while (Date.now() < end) { /* busy, so tasks overlap on different workers */ }
+    return worker;
+  },
+  /** Uses the package inside the worker: proves the posted module was instantiated. */
+  wasm: () => {
+    const channel = new Channel({ keepAliveMs: 0 });
+    const listener = channel.addListener();
+    channel.dispatch(listener.id, "t", { inside: "worker" });
+    return channel.deliverNext(listener.id);
+  },
+  fail: ({ message }) => { throw new RangeError(message); },
+  crash: () => {
+    setTimeout(() => { throw new Error("the worker blew up"); }, 0);
+    return new Promise(() => {});
+  },
+  spin: ({ ms }) => {
+    const end = Date.now() + ms;
+    while (Date.now() < end) { /* burn */ }
+    return ms;
+  },
+  /** Hashes `size` pseudo-random bytes made from `seed` (CPU-bound; no transfer). */
+  hash: ({ seed, size }) => {
+    const bytes = new Uint8Array(size);
+    let x = seed >>> 0 || 1;
+    for (let i = 0; i < size; i += 1) { x ^= x << 13; x ^= x >>> 17; x ^= x << 5; bytes[i] = x & 255; }
+    return fnv(bytes);
+  },
+  /** Adds 1 to every byte of a transferred buffer and transfers it back. */
+  bump: ({ buffer }) => {
+    const bytes = new Uint8Array(buffer);
+    for (let i = 0; i < bytes.length; i += 1) bytes[i] += 1;
+    return transfer({ buffer, sum: fnv(bytes) }, [buffer]);
+  },
+  double: (n) => n * 2,
+  noop: () => null,
+};
+
+serve(tasks);

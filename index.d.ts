@@ -283,3 +283,86 @@ export function createHub(options?: HubOptions): Hub;
 export class HubError extends EricSseError {
   readonly status: number;
 }
+
+// ---- worker pool, data processing, action listener ----
+
+export interface PoolOptions {
+  /** Workers (default: the core count). An inline pool runs one task at a time. */
+  size?: number;
+  /** Tasks waiting for a worker before run() rejects at once with QueueOverflowError. */
+  maxQueue?: number;
+}
+
+export interface RunOptions {
+  /** ArrayBuffers moved to the worker instead of copied. */
+  transfer?: Transferable[];
+  /** Aborting removes a queued task, or terminates (and replaces) the worker running it. */
+  signal?: AbortSignal;
+}
+
+export type Tasks = Record<string, (payload: any) => unknown>;
+
+/**
+ * Named tasks on Web Workers (browsers, Deno), worker_threads (Node), or inline where no
+ * workers exist (workerd, service workers: pass the task functions). The compiled .wasm module
+ * is posted to each worker; workers never fetch or compile it again.
+ */
+export class WorkerPool {
+  constructor(moduleUrlOrTasks: string | URL | Tasks, options?: PoolOptions);
+  readonly size: number;
+  readonly inline: boolean;
+  readonly queued: number;
+  /** @throws TaskError (worker-side name/message/stack), WorkerCrashError, QueueOverflowError, PoolClosedError, the signal's reason */
+  run<T = unknown>(task: string, payload?: unknown, options?: RunOptions): Promise<T>;
+  /** Finishes queued and running work, then ends the workers. */
+  close(): Promise<void>;
+  /** Ends the workers now; what is queued or running rejects with PoolClosedError. */
+  terminate(): void;
+}
+
+/** Worker side: answers the pool's runs with tasks[name](payload); returns `tasks`. */
+export function serve<T extends Tasks>(tasks: T): T;
+/** From a task: return `value`, moving the ArrayBuffers in `list` back to the caller. */
+export function transfer<T>(value: T, list: Transferable[]): T;
+
+/** A task threw; `name`, `message` and `stack` are the worker side's. */
+export class TaskError extends EricSseError { readonly remoteStack: string | undefined; }
+export class WorkerCrashError extends EricSseError { name: "WorkerCrashError"; }
+export class PoolClosedError extends EricSseError { name: "PoolClosedError"; }
+
+export interface DataProcessingOptions extends ChannelOptions {
+  pool: WorkerPool;
+  /** The pool task that processes each message's payload. */
+  task: string;
+  /** Tasks in flight per process() (default: the pool's size). */
+  maxWorkers?: number;
+}
+
+/** A channel whose listener queues drain through a WorkerPool (eric-sse's DataProcessingChannel). */
+export class DataProcessingChannel extends Channel {
+  constructor(options: DataProcessingOptions);
+  /** Results `{ id, type, payload: result }` in completion order (or dispatch order with `ordered`);
+   * ends after notifyEnd() once in-flight work is done; a task failure is thrown. */
+  process(listenerId: string, options?: { ordered?: boolean; signal?: AbortSignal }): AsyncGenerator<Delivery<unknown>>;
+}
+
+export type Reply = Message | { type: string; payload?: Json };
+
+/**
+ * Acts on its own messages: for a type with an action, fn(message) returns replies dispatched back
+ * to message.senderId, signed by this listener. "start"/"stop" toggle it; a throwing action answers
+ * with `_eric_error` { type, name, message }.
+ */
+export class ActionListener extends Listener {
+  /** @throws InvalidMessageFormatError for "start"/"stop" or an empty name */
+  setAction(name: string, fn: (message: Delivery) => Reply | Reply[] | void | Promise<Reply | Reply[] | void>): void;
+  removeAction(name: string): void;
+  onUnknown?: (message: Delivery) => void;
+  /** What cannot be answered (no sender, a bad reply); default logs to console.error. */
+  onError: (error: unknown, message: Delivery | undefined) => void;
+}
+
+export interface Channel {
+  /** Creates, registers and returns a running ActionListener (it consumes its own queue). */
+  addActionListener(): ActionListener;
+}

@@ -10,6 +10,7 @@ import {
 } from "./fanout.mjs";
 import { fmt, sideBySide } from "./lib.mjs";
 import { benchParse } from "./parse.mjs";
+import { benchPool } from "./pool.mjs";
 
 const quick = process.argv.includes("--quick");
 const rows = [];
@@ -147,7 +148,12 @@ await memory(quick ? 20000 : 100000);
 const parse = await benchParse({ rounds: quick ? 2 : 7 });
 row("Parse: bytes → events (8 MB, 16 KiB chunks)", parse.rows.map((r) => `${r[0]} ${r[1]}`).join("; "),
   `${fmt(parse.ratio, 2)}× eventsource-parser`, parse.goalText, parse.ratio >= parse.goal && parse.same, parse.check);
-row("Worker pool vs workerpool", "not built yet (issue 5)", "", "≥ 1.8× inline on 2 cores", false, "the pool is a later slice");
+const pool = await benchPool({ rounds: quick ? 1 : 3 });
+row("Pool: hash 1 MiB per task, 2 workers", pool.heavy.figures,
+  `${fmt(pool.heavy.vsInline, 2)}× inline, ${fmt(pool.heavy.vsWorkerpool, 2)}× workerpool`, "≥ 1.8× inline on 2 cores",
+  pool.heavy.vsInline >= 1.8 && pool.heavy.same, pool.heavy.same ? "every hash checked against the inline result" : "RESULTS DIFFER");
+row("Pool: per-task overhead (tiny tasks)", pool.tiny.figures, `${fmt(pool.tiny.ratio, 2)}× workerpool's speed`,
+  "no worse than workerpool", pool.tiny.ratio >= 1 && pool.tiny.same);
 sizes();
 
 const cpu = cpus()[0]?.model ?? "unknown CPU";

@@ -13,7 +13,13 @@ import { startDemo } from "../../scripts/start.mjs";
 
 export async function runBrowser(report) {
   const routes = sseTestRoutes();
-  const server = await serve({ handle: routes });
+  let wasmFetches = 0;
+  const server = await serve({
+    handle: (request) => {
+      if (new URL(request.url).pathname.endsWith(".wasm")) wasmFetches += 1;
+      return routes(request);
+    },
+  });
   const deadUrl = `http://127.0.0.1:${await freePort()}/sse`;
   const context = await launchChromium();
   try {
@@ -36,6 +42,8 @@ export async function runBrowser(report) {
       JSON.stringify(source?.events) === JSON.stringify(expected) && JSON.stringify(seen) === '[null,"2"]',
       `events ${JSON.stringify(source?.events)}, Last-Event-ID headers ${JSON.stringify(seen)}`);
     report("chromium: no uncaught page errors", errors.length === 0, errors.join("; "));
+    report("chromium: the .wasm was fetched once; pool workers got the compiled module",
+      wasmFetches === 1 && results.some((r) => r.name.startsWith("pool (Web Workers)") && r.ok), `${wasmFetches} fetches`);
     await demoPage(context, report);
   } finally {
     await context.close();

@@ -3,7 +3,7 @@
 import {
   Channel, connect, ConnectionError, createParser, type Delivery, encode, InvalidListenerError,
   Listener, Message, NoMessagesError, type SseClient, type SseEvent, SseParserStream,
-  SignedMessage, createHub, type Hub,
+  SignedMessage, createHub, type Hub, WorkerPool, DataProcessingChannel, type ActionListener, serve, transfer,
 } from "eric-sse";
 
 const channel = new Channel({ retryMs: 1000, overflow: "drop-oldest", maxQueue: 10 });
@@ -51,3 +51,13 @@ const served: Promise<Response> = hub.fetch(new Request("http://127.0.0.1/channe
 void [served, hub.channels.ids(), hub.execute({ v: "c" })];
 // @ts-expect-error unknown verbs are not commands
 hub.execute({ v: "x" });
+
+const pool = new WorkerPool(new URL("./tasks.js", import.meta.url), { size: 2, maxQueue: 100 });
+const squared: Promise<number> = pool.run<number>("square", 3, { signal: AbortSignal.timeout(1000) });
+const inlinePool = new WorkerPool({ square: (n: number) => n * n });
+const dp = new DataProcessingChannel({ pool, task: "square", maxWorkers: 2 });
+const actor: ActionListener = dp.addActionListener();
+actor.setAction("ping", (m) => [new Message("pong", m.payload)]);
+void [squared, inlinePool, serve({ noop: () => null }), transfer({ b: new ArrayBuffer(1) }, [])];
+// @ts-expect-error run options take a transfer list, not a number
+pool.run("square", 1, { transfer: 5 });

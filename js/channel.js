@@ -5,7 +5,6 @@
 
 import { RawChannel } from "../pkg/eric_sse.js";
 import {
-  ChannelClosedError,
   InvalidListenerError,
   InvalidMessageFormatError,
   NoMessagesError,
@@ -14,7 +13,6 @@ import {
 import { Message, SignedMessage, toJson, unpack } from "./message.js";
 
 const OVERFLOW_POLICIES = { disconnect: 0, "drop-oldest": 1, error: 2 };
-const LIFECYCLE_OVERFLOWED = 1;
 const LIFECYCLE_ENDED = 2;
 const MAX_U32 = 0xffffffff;
 const KEEP_ALIVE = new TextEncoder().encode(": keep-alive\n\n");

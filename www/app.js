@@ -57,6 +57,11 @@ function logEvent(list, event) {
   while (list.children.length > 30) list.lastChild.remove();
 }
 
+/** Posts `body` as JSON to `url`. */
+const postJson = (url, body) => fetch(url, {
+  method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body),
+});
+
 const source = new EventSource("/events");
 const show = (event) => logEvent($("server-log"), event);
 source.addEventListener("clock", show);
@@ -67,11 +72,7 @@ source.onerror = () => { $("state").textContent = "reconnecting…"; };
 
 $("publish").onsubmit = async (event) => {
   event.preventDefault();
-  await fetch("/publish", {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ type: "chat", payload: $("server-payload").value }),
-  });
+  await postJson("/publish", { type: "chat", payload: $("server-payload").value });
 };
 
 // The service worker hub: register, wait for control, then EventSource + fetch through it.
@@ -91,11 +92,7 @@ async function startWorker() {
   events.addEventListener("note", (event) => logEvent($("sw-log"), event));
   $("sw-publish").onsubmit = async (event) => {
     event.preventDefault();
-    await fetch("/www/hub/channels/demo/messages", {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ type: "note", payload: $("sw-payload").value }),
-    });
+    await postJson("/www/hub/channels/demo/messages", { type: "note", payload: $("sw-payload").value });
   };
 }
 startWorker().catch((error) => { $("sw-state").textContent = `failed: ${error.message}`; });

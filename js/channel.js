@@ -238,7 +238,6 @@ export class Channel {
     if (state.channel) throw new InvalidListenerError(`listener ${listener.id} is already registered`);
     state.key = this.#call(() => this.#raw.register(listener.id));
     state.channel = this;
-    if (!state.running) this.#raw.setRunning(state.key, false);
     this.#listeners.set(listener.id, state);
     listener._attached?.(this);
     return listener;
@@ -387,8 +386,9 @@ export class Channel {
 
   // ---- internal, shared with SseSource and Listener ----
 
+  /** The running flag lives on the JS listener (streams and iterators read it); starting wakes
+   * whatever waits on it. */
   _setRunning(state, running) {
-    this.#raw.setRunning(state.key, running);
     if (running) this.#wake(state);
   }
 
@@ -399,12 +399,17 @@ export class Channel {
       const packed = this.#call(() => this.#raw.next(state.key));
       return packed === undefined ? undefined : unpack(packed);
     }
-    const packed = this.#call(() => this.#raw.peek(state.key));
-    if (packed === undefined) return undefined;
-    const message = unpack(packed);
-    if (message.id !== null) hook.call(state.listener, message);
+    const message = this.#peek(state);
+    if (message === undefined) return undefined;
+    runHook(state.listener, hook, message);
     this.#raw.next(state.key);
     return message;
+  }
+
+  /** The next delivery without taking it; undefined when none is queued. */
+  #peek(state) {
+    const packed = this.#call(() => this.#raw.peek(state.key));
+    return packed === undefined ? undefined : unpack(packed);
   }
 
   _ended(state) {
@@ -432,11 +437,10 @@ export class Channel {
     }
     const parts = [];
     for (let n = 0; n < max; n += 1) {
-      const packed = this.#call(() => this.#raw.peek(state.key));
-      if (packed === undefined) break;
-      const message = unpack(packed);
+      const message = this.#peek(state);
+      if (message === undefined) break;
       try {
-        if (message.id !== null) hook.call(state.listener, message);
+        runHook(state.listener, hook, message);
       } catch (error) {
         return { bytes: concat(parts), finished: false, error };
       }
@@ -513,7 +517,13 @@ export class Channel {
   }
 }
 
-function concat(parts) {
+/** Runs a listener's onMessage hook on a delivery (not on the library's notices, id null). */
+function runHook(listener, hook, message) {
+  if (message.id !== null) hook.call(listener, message);
+}
+
+/** Joins byte chunks (the one chunk itself when there is one). */
+export function concat(parts) {
   if (parts.length === 1) return parts[0];
   let length = 0;
   for (const p of parts) length += p.length;

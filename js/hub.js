@@ -2,7 +2,7 @@
 // Deno.serve, service workers, Node adapters), the eric-sse controller protocol on POST /command,
 // and the same command decoder on a MessagePort or BroadcastChannel.
 
-import { Channel, Listener } from "./channel.js";
+import { Channel, Listener, concat } from "./channel.js";
 import {
   ChannelClosedError, EricSseError, InvalidChannelError, InvalidListenerError,
   InvalidMessageFormatError, QueueOverflowError,
@@ -91,12 +91,9 @@ async function readJson(request, max, { optional = false } = {}) {
     }
   }
   if (size === 0 && optional) return {};
-  const bytes = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) { bytes.set(chunk, at); at += chunk.byteLength; }
   let value;
   try {
-    value = JSON.parse(new TextDecoder().decode(bytes));
+    value = JSON.parse(new TextDecoder().decode(concat(chunks)));
   } catch {
     throw new InvalidMessageFormatError("the body is not valid JSON");
   }

@@ -28,6 +28,13 @@ export function transfer(value, list) {
   return { [TRANSFER]: list, value };
 }
 
+/** Runs `tasks[name](payload)`; an unknown name is the task's error. */
+function runTask(tasks, name, payload) {
+  const fn = tasks[name];
+  if (typeof fn !== "function") throw new TypeError(`no task named "${name}"`);
+  return fn(payload);
+}
+
 const unwrap = (out) => (out && typeof out === "object" && TRANSFER in out ? [out.value, out[TRANSFER]] : [out, []]);
 const describe = (error) => ({
   name: error?.name ?? "Error", message: String(error?.message ?? error), stack: error?.stack,
@@ -60,8 +67,7 @@ export function serve(tasks) {
       if (message?.kind !== "run") return;
       const { id, task, payload } = message;
       try {
-        if (typeof tasks[task] !== "function") throw new TypeError(`no task named "${task}"`);
-        const [value, list] = unwrap(await tasks[task](payload));
+        const [value, list] = unwrap(await runTask(tasks, task, payload));
         post({ kind: "done", id, value }, list);
       } catch (error) {
         post({ kind: "failed", id, error: describe(error), fatal: error instanceof WebAssembly.RuntimeError });
@@ -116,6 +122,8 @@ export class WorkerPool {
   #closing = null;
   #closed = false;
   #ids = 0;
+  #whenIdle = null;
+  #running = false;
 
   /**
    * @param moduleUrlOrTasks a worker module URL (it calls `serve({...})`), or the task
@@ -182,16 +190,9 @@ export class WorkerPool {
     this.#closed = true;
     const error = new PoolClosedError("the pool was terminated");
     for (const job of this.#queue.splice(0)) this.#settle(job, null, error);
-    for (const slot of this.#slots) {
-      if (slot.job) this.#settle(slot.job, null, error);
-      slot.dead = true;
-      slot.handle?.terminate();
-    }
-    this.#slots = [];
-    this.#whenIdle?.();
+    for (const slot of this.#slots) if (slot.job) this.#settle(slot.job, null, error);
+    this.#finishClose();
   }
-
-  #whenIdle = null;
 
   #pump() {
     if (this.#closed) return;
@@ -290,17 +291,13 @@ export class WorkerPool {
       const job = this.#queue.shift();
       job.slot = { job };
       try {
-        const fn = this.#tasks[job.task];
-        if (typeof fn !== "function") throw new TypeError(`no task named "${job.task}"`);
-        const [value] = unwrap(await fn(job.payload));
+        const [value] = unwrap(await runTask(this.#tasks, job.task, job.payload));
         this.#settle(job, value);
       } catch (error) {
         this.#settle(job, null, new TaskError(describe(error)));
       }
     }
     this.#running = false;
-    if (this.#closing) { this.#closed = true; this.#whenIdle?.(); }
+    if (this.#closing) this.#finishClose();
   }
-
-  #running = false;
 }

@@ -82,18 +82,6 @@ impl RawChannel {
         self.inner.remove_listener(ListenerKey(key)).map_err(js_error)
     }
 
-    #[wasm_bindgen(js_name = setRunning)]
-    pub fn set_running(&mut self, key: u32, running: bool) -> Result<(), JsValue> {
-        let key = ListenerKey(key);
-        let done = if running { self.inner.start(key) } else { self.inner.stop(key) };
-        done.map_err(js_error)
-    }
-
-    #[wasm_bindgen(js_name = isRunning)]
-    pub fn is_running(&self, key: u32) -> Result<bool, JsValue> {
-        self.inner.is_running(ListenerKey(key)).map_err(js_error)
-    }
-
     /// Returns the message id. `sender` signs the message when given.
     pub fn dispatch(
         &mut self,
@@ -139,11 +127,6 @@ impl RawChannel {
             Lifecycle::Overflowed => 1,
             Lifecycle::Ended => 2,
         })
-    }
-
-    pub fn queued(&self, key: u32) -> Result<u32, JsValue> {
-        let n = self.inner.queued(ListenerKey(key)).map_err(js_error)?;
-        Ok(u32::try_from(n).unwrap_or(u32::MAX))
     }
 
     /// The stream's first bytes: `retry:` and, given `last_event_id`, the replay.

@@ -123,9 +123,9 @@ impl Parser {
                     chunk = tail.get(1..).unwrap_or_default();
                     if self.line.is_empty() && !self.skipping {
                         // The whole line is in this chunk: parse it in place, no copy.
-                        match self.max_line_bytes {
-                            Some(limit) if head.len() > limit => emit(RawItem::LineTooLong { limit }),
-                            _ => self.process_line(head, emit),
+                        match self.over_limit(head.len()) {
+                            Some(limit) => emit(RawItem::LineTooLong { limit }),
+                            None => self.process_line(head, emit),
                         }
                     } else {
                         self.buffer(head, emit);
@@ -159,15 +159,18 @@ impl Parser {
         if self.skipping {
             return;
         }
-        if let Some(limit) = self.max_line_bytes {
-            if self.line.len().saturating_add(bytes.len()) > limit {
-                self.line.clear();
-                self.skipping = true;
-                emit(RawItem::LineTooLong { limit });
-                return;
-            }
+        if let Some(limit) = self.over_limit(bytes.len()) {
+            self.line.clear();
+            self.skipping = true;
+            emit(RawItem::LineTooLong { limit });
+            return;
         }
         self.line.extend_from_slice(bytes);
+    }
+
+    /// The limit, when `more` bytes would take the current line past `max_line_bytes`.
+    fn over_limit(&self, more: usize) -> Option<usize> {
+        self.max_line_bytes.filter(|limit| self.line.len().saturating_add(more) > *limit)
     }
 
     fn end_line(&mut self, emit: &mut impl FnMut(RawItem<'_>)) {

@@ -8,6 +8,7 @@ import {
   InvalidListenerError,
   InvalidMessageFormatError,
   NoMessagesError,
+  QueueOverflowError,
   fromCore,
 } from "./errors.js";
 import { Message, SignedMessage, toJson, unpack } from "./message.js";
@@ -406,9 +407,20 @@ export class Channel {
     return message;
   }
 
-  /** The next delivery without taking it; undefined when none is queued. */
-  #peek(state) {
-    const packed = this.#call(() => this.#raw.peek(state.key));
+  /**
+   * The next delivery without taking it; undefined when none is queued. A listener cut off
+   * for overflowing has, once drained, nothing left: deliverNext reports that as
+   * QueueOverflowError, while a stream reports it with its closing frame (`cutOffIsEmpty`).
+   */
+  #peek(state, cutOffIsEmpty = false) {
+    let packed;
+    try {
+      packed = this.#raw.peek(state.key);
+    } catch (thrown) {
+      const error = fromCore(thrown);
+      if (cutOffIsEmpty && error instanceof QueueOverflowError) return undefined;
+      throw error;
+    }
     return packed === undefined ? undefined : unpack(packed);
   }
 
@@ -437,7 +449,7 @@ export class Channel {
     }
     const parts = [];
     for (let n = 0; n < max; n += 1) {
-      const message = this.#peek(state);
+      const message = this.#peek(state, true);
       if (message === undefined) break;
       try {
         runHook(state.listener, hook, message);

@@ -359,6 +359,19 @@ test("overflow 'disconnect' ends the slow listener's stream with a notice", asyn
   equal(ch.getListener(fast.id), fast);
 });
 
+test("overflow 'disconnect' closes a drained listener's stream the same with an onMessage hook", async (lib) => {
+  for (const hooked of [false, true]) {
+    const ch = new lib.Channel({ ...quiet, maxQueue: 1 });
+    const l = ch.addListener();
+    ch.broadcast("t", 1);
+    ch.broadcast("t", 2);
+    ch.deliverNext(l.id);
+    if (hooked) l.onMessage = () => {};
+    equal((await readChunks(ch.stream(l.id))).join(""),
+      'retry: 5000\n\nevent: _eric_overflow\ndata: {"maxQueue":1}\n\n', `hooked ${hooked}:`);
+  }
+});
+
 test("overflow 'disconnect' makes deliverNext and messages() throw once drained", async (lib) => {
   const ch = new lib.Channel({ ...quiet, maxQueue: 1 });
   const l = ch.addListener();

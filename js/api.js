@@ -1,22 +1,39 @@
 // The public API, shared by every runtime entry.
 
-export { Channel, Listener } from "./channel.js";
+export { Channel } from "./channel.js";
+export { Listener } from "./listener.js";
+export { ActionListener } from "./action-listener.js";
 export { Message, SignedMessage } from "./message.js";
 export { encode } from "./encode.js";
+export { setMemoryBudget, memoryUsage } from "./memory.js";
 export { createParser, SseParserStream } from "./parser.js";
 export { connect, SseClient, SseErrorEvent } from "./client.js";
 export {
   EricSseError,
   NoMessagesError,
   InvalidListenerError,
+  ListenerExistsError,
   InvalidChannelError,
+  ChannelExistsError,
   InvalidMessageFormatError,
+  InvalidOptionError,
   QueueOverflowError,
   ChannelClosedError,
+  MemoryLimitError,
+  HubError,
+  NotFoundError,
+  MethodNotAllowedError,
+  PayloadTooLargeError,
+  UnauthorizedError,
+  ForbiddenError,
+  LimitExceededError,
   ParseError,
   ConnectionError,
+  TaskError,
+  WorkerCrashError,
+  PoolClosedError,
+  NotInitializedError,
 } from "./errors.js";
-export { createHub, ChannelContainer, HubError } from "./hub.js";
-export { ActionListener } from "./channel.js";
-export { WorkerPool, serve, transfer, TaskError, WorkerCrashError, PoolClosedError } from "./pool.js";
+export { createHub, ChannelContainer } from "./hub/index.js";
+export { WorkerPool, serve, transfer } from "./pool.js";
 export { DataProcessingChannel } from "./processing.js";

@@ -1,8 +1,14 @@
 // encode(): one SSE frame as text, with the core's injection checks.
 
 import { encodeFrame } from "../pkg/eric_sse.js";
-import { InvalidMessageFormatError, fromCore } from "./errors.js";
+import { InvalidMessageFormatError } from "./errors.js";
+import { requireCore } from "./wasm.js";
 
+/**
+ * @param {Record<string, unknown>} fields
+ * @param {string} name
+ * @returns {string | undefined}
+ */
 function text(fields, name) {
   const value = fields[name];
   if (value === undefined || value === null) return undefined;
@@ -16,6 +22,8 @@ function text(fields, name) {
  * Encodes `{ event, data, id, retry, comment }` as one SSE frame. Refuses CR/LF in event or id,
  * NUL in id, and a retry that is not a non-negative integer, with InvalidMessageFormatError.
  * Data and comments are split at every line ending so they round-trip exactly.
+ * @param {{ event?: string, data?: string, id?: string, retry?: number, comment?: string }} fields
+ * @returns {string}
  */
 export function encode(fields) {
   if (fields === null || typeof fields !== "object") {
@@ -25,11 +33,6 @@ export function encode(fields) {
   if (retry !== undefined && !(Number.isSafeInteger(retry) && retry >= 0)) {
     throw new InvalidMessageFormatError(`retry must be a non-negative integer (milliseconds), got ${retry}`);
   }
-  try {
-    return encodeFrame(
-      text(fields, "event"), text(fields, "data"), text(fields, "id"), retry ?? -1, text(fields, "comment"),
-    );
-  } catch (thrown) {
-    throw fromCore(thrown);
-  }
+  requireCore();
+  return encodeFrame(text(fields, "event"), text(fields, "data"), text(fields, "id"), retry ?? -1, text(fields, "comment"));
 }

@@ -4,22 +4,10 @@
 // cloneable), so workers never fetch or compile the .wasm again. `serve(tasks)` is the worker
 // side.
 
-import { EricSseError, QueueOverflowError } from "./errors.js";
+import {
+  NotInitializedError, PoolClosedError, QueueOverflowError, TaskError, WorkerCrashError,
+} from "./errors.js";
 import { compiledModule as loaded, initSync } from "./wasm.js";
-
-/** A task threw; `name`, `message` and `stack` are the worker side's. */
-export class TaskError extends EricSseError {
-  constructor({ name, message, stack }) {
-    super(message);
-    this.name = name ?? "Error";
-    this.remoteStack = stack;
-    if (stack) this.stack = stack;
-  }
-}
-/** The worker running the task died or trapped; the pool replaced it. */
-export class WorkerCrashError extends EricSseError {}
-/** The pool was closed or terminated. */
-export class PoolClosedError extends EricSseError {}
 
 const TRANSFER = Symbol("eric-sse transfer");
 
@@ -45,7 +33,7 @@ const isNode = () => typeof process !== "undefined" && typeof process.versions?.
 function compiledModule() {
   const module = loaded();
   if (!module) {
-    throw new EricSseError("eric-sse: call `await init()` before creating a WorkerPool");
+    throw new NotInitializedError("eric-sse: call `await init()` before creating a WorkerPool");
   }
   return module;
 }

@@ -1,9 +1,17 @@
 //! A channel: listeners, one bounded queue per listener, dispatch to one, broadcast to all,
-//! ordered message ids, a replay history for `Last-Event-ID`, and the end-of-stream notice.
+//! ordered message ids, a replay history for `Last-Event-ID`, the end-of-stream notice, and the
+//! state machine of every listener's stream and waiting consumer.
 //!
-//! Sans-IO: nothing here waits or sleeps. Drivers (the JS wrapper, or a Rust server) pull
-//! deliveries with [`Channel::deliver_next`] or SSE bytes with [`Channel::drain_frames`], and
-//! apply the timing settings (`stream_delay_ms`, `keep_alive_ms`) themselves.
+//! Sans-IO: nothing here waits, sleeps or reads a clock. A driver (the JS layer, or a Rust
+//! server) passes `now` in and gets bytes, "woken" listeners and deadlines out:
+//! - a consumer that finds nothing ([`Channel::take_next`] → [`Next::Wait`], or
+//!   [`Channel::poll_stream`] → [`StreamPoll::Pending`]) is marked waiting;
+//! - every change that may let it progress (a message, the end, `start`, a deadline) queues it
+//!   as woken; [`Channel::flush`] hands the woken listeners to the driver, and gives every woken
+//!   stream whose pending frames are exactly the broadcasts since the last flush one shared
+//!   chunk (so fan-out costs one encode and one buffer however many streams wait);
+//! - [`Channel::next_timeout`] says when to call [`Channel::flush`] again for keep-alives and
+//!   stream delays.
 //!
 //! Cost: a broadcast validates and encodes its frame once, then pushes one `Rc` per listener.
 
@@ -11,45 +19,59 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use crate::error::Error;
-use crate::history::History;
-use crate::listener::{Lifecycle, ListenerState};
+use crate::history::{History, Resume};
+use crate::id::{check_id, MessageId};
+use crate::listener::{Bounds, Lifecycle, ListenerState, Overflow};
 use crate::message::{
-    Envelope, Message, SignedMessage, CHANNEL_CLOSED, DROPPED, OVERFLOW, REPLAY_GAP,
+    validate_kind, validate_sender, Envelope, Message, Parts, SignedMessage, DROPPED, ERROR,
+    REPLAY_GAP,
 };
 use crate::sse::{encode_into, Frame};
-use crate::text::{parse_decimal, push_display};
+use crate::stream::{dropped_data, write_notice, Stream, StreamPoll, Timing};
+use crate::text::push_display;
 
-/// What happens when a message arrives for a listener whose queue holds `max_queue` messages.
-/// Whichever applies, the affected listener or the sender gets a clear signal; nothing vanishes.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum Overflow {
-    /// The listener is cut off: it receives what is queued, then an `_eric_overflow` frame and
-    /// its stream ends (an `EventSource` reconnects and resumes from the history with
-    /// `Last-Event-ID`); a dispatch to it fails with `QueueOverflow`. Other listeners and the
-    /// sender are not slowed by one slow consumer, which is why this is the default.
-    #[default]
-    Disconnect,
-    /// The oldest queued message is discarded; the listener's next delivery is an
-    /// `_eric_dropped` notice with the count.
-    DropOldest,
-    /// The dispatch or broadcast fails with `QueueOverflow` and nothing is queued anywhere.
-    Error,
+/// How a channel numbers its messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Numbering {
+    /// The channel assigns `epoch-1`, `epoch-2`, … The driver picks an epoch it never reuses
+    /// for this channel id (the JS layer uses the time in milliseconds, kept increasing), so ids
+    /// from an earlier lifetime of the channel are never taken for ids of this one.
+    Local {
+        /// The `major` of every id this channel assigns.
+        epoch: u64,
+    },
+    /// An engine assigns the ids (a backplane); messages come in through [`Channel::accept`].
+    External,
 }
 
-/// A channel's settings. `stream_delay_ms` and `keep_alive_ms` are read by stream drivers.
+/// A channel's settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChannelConfig {
     /// Sent as `retry:` at the start of every stream. Default 5000.
     pub retry_ms: u64,
     /// Pause between two deliveries on a stream (eric-sse's `stream_delay_seconds`). Default 0.
     pub stream_delay_ms: u64,
-    /// A `:` comment is sent after this much silence on a stream; 0 disables. Default 15000.
+    /// A `: keep-alive` comment is sent after this much silence on a stream; 0 disables.
+    /// Default 15000.
     pub keep_alive_ms: u64,
+    /// The first keep-alive of a stream that has sent nothing since it opened goes out after
+    /// at most this long (a write is how some runtimes find a client that left). 0: the same as
+    /// `keep_alive_ms`. Default 1000.
+    pub first_keep_alive_ms: u64,
     /// How many recent messages are kept for `Last-Event-ID` replay. Default 256.
     pub history_size: usize,
-    /// Per-listener queue cap (at least 1). Default 10000.
+    /// How many bytes of recent messages are kept for replay. Default 8 MiB.
+    pub history_bytes: usize,
+    /// Per-listener queue cap in messages (at least 1). Default 10000.
     pub max_queue: usize,
+    /// Per-listener queue cap in bytes. Default 8 MiB.
+    pub max_queue_bytes: usize,
+    /// The largest payload accepted, in bytes. Default 4 MiB.
+    pub max_message_bytes: usize,
+    /// What a full queue does. Default [`Overflow::Disconnect`].
     pub overflow: Overflow,
+    /// How message ids are assigned. Default `Local { epoch: 0 }`.
+    pub numbering: Numbering,
 }
 
 impl Default for ChannelConfig {
@@ -58,57 +80,212 @@ impl Default for ChannelConfig {
             retry_ms: 5000,
             stream_delay_ms: 0,
             keep_alive_ms: 15000,
+            first_keep_alive_ms: 1000,
             history_size: 256,
+            history_bytes: 8 << 20,
             max_queue: 10_000,
+            max_queue_bytes: 8 << 20,
+            max_message_bytes: 4 << 20,
             overflow: Overflow::Disconnect,
+            numbering: Numbering::Local { epoch: 0 },
         }
     }
 }
 
-/// A handle to a listener in one channel. Keys are never reused, so a stale key fails cleanly.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct ListenerKey(pub u32);
+/// The numeric options by their JS names, in the order drivers read them.
+pub const NUMBER_OPTIONS: [&str; 9] = [
+    "retryMs",
+    "streamDelayMs",
+    "keepAliveMs",
+    "firstKeepAliveMs",
+    "historySize",
+    "historyBytes",
+    "maxQueue",
+    "maxQueueBytes",
+    "maxMessageBytes",
+];
 
-/// Whether a stream should stay open after [`Channel::drain_frames`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StreamState {
-    /// More messages may come.
-    Open,
-    /// The closing frame was written (channel ended, or the listener overflowed): close it.
-    Finished,
+impl ChannelConfig {
+    /// Sets the numeric option called `name` in the JS API ([`NUMBER_OPTIONS`]). Times are
+    /// whole milliseconds; sizes and counts are whole numbers or `Infinity` (no limit);
+    /// `maxQueue` is at least 1. Unknown names are ignored.
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] for a value out of its kind or range.
+    pub fn set_number(&mut self, name: &str, value: f64) -> Result<(), Error> {
+        let Some(&name) = NUMBER_OPTIONS.iter().find(|n| **n == name) else { return Ok(()) };
+        let is_size = !name.ends_with("Ms");
+        let whole = if value == f64::INFINITY && is_size {
+            u64::MAX
+        } else if value >= 0.0 && value.fract() == 0.0 && value <= 9_007_199_254_740_991.0 {
+            value as u64
+        } else if is_size {
+            return Err(Error::InvalidOption { name, reason: "a non-negative integer or Infinity" });
+        } else {
+            return Err(Error::InvalidOption { name, reason: "a non-negative integer (milliseconds)" });
+        };
+        let size = usize::try_from(whole).unwrap_or(usize::MAX);
+        match name {
+            "retryMs" => self.retry_ms = whole,
+            "streamDelayMs" => self.stream_delay_ms = whole,
+            "keepAliveMs" => self.keep_alive_ms = whole,
+            "firstKeepAliveMs" => self.first_keep_alive_ms = whole,
+            "historySize" => self.history_size = size,
+            "historyBytes" => self.history_bytes = size,
+            "maxQueue" if size == 0 => {
+                return Err(Error::InvalidOption { name, reason: "at least 1 (or Infinity)" })
+            }
+            "maxQueue" => self.max_queue = size,
+            "maxQueueBytes" => self.max_queue_bytes = size,
+            _ => self.max_message_bytes = size,
+        }
+        Ok(())
+    }
+
+    /// Sets the overflow policy by its JS name (`"disconnect"`, `"drop-oldest"`, `"error"`).
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] for another name.
+    pub fn set_overflow(&mut self, name: &str) -> Result<(), Error> {
+        self.overflow = Overflow::from_name(name).ok_or(Error::InvalidOption {
+            name: "overflow",
+            reason: "\"disconnect\", \"drop-oldest\" or \"error\"",
+        })?;
+        Ok(())
+    }
 }
 
+/// A handle to a listener in one channel. Keys are not reused while the listener lives, so a
+/// stale key fails cleanly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ListenerKey(pub u32);
+
+/// How [`Channel::take_next`] and [`Channel::peek_next`] read a queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Take {
+    /// eric-sse's `deliver_next`: the head of the queue whether the listener runs or not; an
+    /// empty queue is [`Error::NoMessages`].
+    Any,
+    /// A waiting consumer (an iterator, an action listener): nothing while the listener is
+    /// stopped; `start`/`stop` messages toggle an action listener; an empty queue marks the
+    /// listener waiting ([`Next::Wait`]).
+    Running,
+}
+
+/// What a consumer gets next.
+#[derive(Debug, Clone)]
+pub enum Next {
+    /// A delivery (a message, or one of the library's notices).
+    Delivery(Rc<Envelope>),
+    /// Nothing now: the listener is marked waiting and will be listed as woken.
+    Wait,
+    /// The channel ended and everything was delivered.
+    End,
+}
+
+/// A message whose id an engine assigned, for [`Channel::accept`].
+#[derive(Debug, Clone, Copy)]
+pub struct External<'a> {
+    /// The engine's id.
+    pub id: MessageId,
+    /// The id the engine holds before it (`None` for the first message of its log).
+    pub prev: Option<MessageId>,
+    /// The message type (a user type, or `_eric_error`).
+    pub kind: &'a str,
+    /// The payload text.
+    pub payload: &'a str,
+    /// The sending listener, for signed messages.
+    pub sender_id: Option<&'a str>,
+    /// The listener it was dispatched to; `None` for broadcasts.
+    pub target: Option<&'a str>,
+}
+
+/// What [`Channel::accept`] did with an engine's message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Accepted {
+    /// It follows the last message: queued and kept.
+    Appended,
+    /// Its id is not after the last one: already held, ignored.
+    Duplicate,
+    /// It does not follow the last message (the engine lost or trimmed what was between):
+    /// open listeners got an `_eric_replay_gap` notice before it.
+    AfterGap,
+}
+
+/// What [`Channel::flush`] hands the driver.
+#[derive(Debug, Default)]
+pub struct Flush {
+    /// One chunk for every stream in `shared_keys`: the frames broadcast since the last flush.
+    pub shared: Vec<u8>,
+    /// Streams whose reader waited and that got `shared` (their queues are drained).
+    pub shared_keys: Vec<ListenerKey>,
+    /// Streams whose reader waits and that may progress: poll them.
+    pub streams: Vec<ListenerKey>,
+    /// Listeners whose waiting consumer may progress: let it take again.
+    pub consumers: Vec<ListenerKey>,
+}
+
+impl Flush {
+    /// True when nothing was woken.
+    pub fn is_empty(&self) -> bool {
+        self.shared_keys.is_empty() && self.streams.is_empty() && self.consumers.is_empty()
+    }
+
+    fn clear(&mut self) {
+        self.shared.clear();
+        self.shared_keys.clear();
+        self.streams.clear();
+        self.consumers.clear();
+    }
+}
+
+/// A channel; see the module documentation.
 #[derive(Debug)]
 pub struct Channel {
     id: String,
     config: ChannelConfig,
-    next_message_id: u64,
+    next_seq: u64,
+    last_id: Option<MessageId>,
     next_key: u32,
+    next_generated: u64,
     listeners: HashMap<u32, ListenerState>,
     keys: HashMap<Rc<str>, u32>,
     history: History,
     ended: bool,
+    /// Listeners queued for the next flush (each at most once: `woken_mark`).
+    woken: Vec<u32>,
+    /// The broadcasts since the last flush, while they can still be one shared chunk.
+    batch: Vec<Rc<Envelope>>,
+    batch_valid: bool,
 }
 
 impl Channel {
+    /// A channel with id `id`. `max_queue` is raised to at least 1.
     pub fn new(id: impl Into<String>, mut config: ChannelConfig) -> Self {
         config.max_queue = config.max_queue.max(1);
-        let history = History::new(config.history_size);
+        let history = History::new(config.history_size, config.history_bytes);
         Channel {
             id: id.into(),
             config,
-            next_message_id: 1,
+            next_seq: 1,
+            last_id: None,
             next_key: 0,
+            next_generated: 1,
             listeners: HashMap::new(),
             keys: HashMap::new(),
             history,
             ended: false,
+            woken: Vec::new(),
+            batch: Vec::new(),
+            batch_valid: true,
         }
     }
 
+    /// The channel's id.
     pub fn id(&self) -> &str {
         &self.id
     }
+    /// The settings in force.
     pub fn config(&self) -> &ChannelConfig {
         &self.config
     }
@@ -116,48 +293,71 @@ impl Channel {
     pub fn is_ended(&self) -> bool {
         self.ended
     }
+    /// How many listeners are registered.
     pub fn listener_count(&self) -> usize {
         self.listeners.len()
     }
+    /// The registered listeners' ids, in no particular order.
     pub fn listener_ids(&self) -> impl Iterator<Item = &str> {
         self.keys.keys().map(|k| &**k)
     }
+    /// The id of the last message the channel numbered or accepted.
+    pub fn last_id(&self) -> Option<MessageId> {
+        self.last_id
+    }
 
-    /// Adds a listener with a generated id (`listener-<n>`), running.
-    pub fn add_listener(&mut self) -> ListenerKey {
+    /// Adds a running listener with a generated id (`listener-<n>`, skipping taken ids).
+    ///
+    /// # Errors
+    /// [`Error::MemoryLimit`] past the memory budget.
+    pub fn add_listener(&mut self) -> Result<ListenerKey, Error> {
         loop {
             let mut id = String::from("listener-");
-            push_display(&mut id, u64::from(self.next_key));
-            if let Ok(key) = self.register_listener(&id) {
-                return key;
+            push_display(&mut id, self.next_generated);
+            self.next_generated = self.next_generated.wrapping_add(1);
+            if !self.keys.contains_key(id.as_str()) {
+                return self.register_listener(&id);
             }
         }
     }
 
-    /// Registers a listener under `id` (non-empty, no control characters, not taken), running.
+    /// Registers a running listener under `id`. A listener registered after the end is ended.
+    ///
+    /// # Errors
+    /// [`Error::InvalidListener`] for an id that breaks [`check_id`], [`Error::ListenerExists`]
+    /// for a taken one, [`Error::MemoryLimit`] past the memory budget.
     pub fn register_listener(&mut self, id: &str) -> Result<ListenerKey, Error> {
-        if id.is_empty() || id.chars().any(char::is_control) {
-            return Err(invalid_listener(id, "ids must be non-empty without control characters"));
-        }
+        check_id(id).map_err(|reason| invalid_listener(id, reason))?;
         if self.keys.contains_key(id) {
-            return Err(invalid_listener(id, "this id is already registered"));
+            return Err(Error::ListenerExists { listener: id.to_owned() });
+        }
+        while self.listeners.contains_key(&self.next_key) {
+            self.next_key = self.next_key.wrapping_add(1);
         }
         let key = self.next_key;
-        self.next_key = self.next_key.wrapping_add(1);
         let id: Rc<str> = Rc::from(id);
         let lifecycle = if self.ended { Lifecycle::Ended } else { Lifecycle::Open };
-        self.listeners.insert(key, ListenerState::new(Rc::clone(&id), lifecycle));
+        let state = ListenerState::new(Rc::clone(&id), lifecycle)?;
+        self.next_key = self.next_key.wrapping_add(1);
+        self.listeners.insert(key, state);
         self.keys.insert(id, key);
         Ok(ListenerKey(key))
     }
 
-    /// Removes the listener and frees its queue.
+    /// Removes the listener, its queue and its stream.
+    ///
+    /// # Errors
+    /// [`Error::InvalidListener`] for an unknown key.
     pub fn remove_listener(&mut self, key: ListenerKey) -> Result<(), Error> {
         let state = self.listeners.remove(&key.0).ok_or_else(|| unknown_key(key))?;
         self.keys.remove(&state.id);
         Ok(())
     }
 
+    /// The key of the listener registered as `id`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidListener`] when none is.
     pub fn listener_key(&self, id: &str) -> Result<ListenerKey, Error> {
         self.keys
             .get(id)
@@ -165,221 +365,576 @@ impl Channel {
             .ok_or_else(|| invalid_listener(id, "no such listener in this channel"))
     }
 
+    /// The id of the listener `key`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidListener`] for an unknown key.
     pub fn listener_id(&self, key: ListenerKey) -> Result<&str, Error> {
         Ok(&self.listener(key)?.id)
     }
 
+    /// Resumes delivery to the listener's stream and waiting consumers.
+    ///
+    /// # Errors
+    /// [`Error::InvalidListener`] for an unknown key.
     pub fn start(&mut self, key: ListenerKey) -> Result<(), Error> {
         self.listener_mut(key)?.running = true;
+        self.wake(key.0);
         Ok(())
     }
-    /// Pauses delivery to streams; messages keep queueing (bounded by `max_queue`).
+    /// Pauses delivery to the listener's stream and waiting consumers; messages keep queueing
+    /// (bounded by the queue limits). `deliver_next` ignores it, as in eric-sse.
+    ///
+    /// # Errors
+    /// [`Error::InvalidListener`] for an unknown key.
     pub fn stop(&mut self, key: ListenerKey) -> Result<(), Error> {
         self.listener_mut(key)?.running = false;
         Ok(())
     }
+    /// Whether the listener runs.
+    ///
+    /// # Errors
+    /// [`Error::InvalidListener`] for an unknown key.
     pub fn is_running(&self, key: ListenerKey) -> Result<bool, Error> {
         Ok(self.listener(key)?.running)
     }
-    /// Number of messages waiting in the listener's queue.
+    /// Messages waiting in the listener's queue.
+    ///
+    /// # Errors
+    /// [`Error::InvalidListener`] for an unknown key.
     pub fn queued(&self, key: ListenerKey) -> Result<usize, Error> {
         Ok(self.listener(key)?.queue.len())
     }
     /// Where the listener is in its life (open, overflowed, ended).
+    ///
+    /// # Errors
+    /// [`Error::InvalidListener`] for an unknown key.
     pub fn lifecycle(&self, key: ListenerKey) -> Result<Lifecycle, Error> {
         Ok(self.listener(key)?.lifecycle)
     }
+    /// Says whether the driver runs a hook before each delivery of this listener (deliveries
+    /// then go one at a time, never in a shared chunk).
+    ///
+    /// # Errors
+    /// [`Error::InvalidListener`] for an unknown key.
+    pub fn set_hooked(&mut self, key: ListenerKey, hooked: bool) -> Result<(), Error> {
+        self.listener_mut(key)?.hooked = hooked;
+        Ok(())
+    }
+    /// Makes the listener an action listener: with [`Take::Running`], `start` and `stop`
+    /// messages toggle it instead of being delivered, and are seen even while it is stopped
+    /// (other messages wait, in order).
+    ///
+    /// # Errors
+    /// [`Error::InvalidListener`] for an unknown key.
+    pub fn set_actions(&mut self, key: ListenerKey, actions: bool) -> Result<(), Error> {
+        self.listener_mut(key)?.actions = actions;
+        Ok(())
+    }
 
     /// Queues `message` for one listener and returns its id.
-    pub fn dispatch(&mut self, key: ListenerKey, message: Message) -> Result<u64, Error> {
-        self.dispatch_from(key, message, None)
+    ///
+    /// # Errors
+    /// [`Error::ChannelClosed`] after the end; [`Error::InvalidListener`] for an unknown key;
+    /// [`Error::InvalidMessageFormat`] for a bad type; [`Error::PayloadTooLarge`];
+    /// [`Error::QueueOverflow`] when the listener's queue is full (policy `error`) or it was
+    /// cut off; [`Error::MemoryLimit`]. Nothing changes and no id is used on error.
+    pub fn dispatch(&mut self, key: ListenerKey, message: Message) -> Result<MessageId, Error> {
+        validate_kind(&message.kind)?;
+        self.dispatch_parts(key, &message.kind, &message.payload, None)
     }
 
     /// Like [`Channel::dispatch`], for a message that names its sender.
-    pub fn dispatch_signed(&mut self, key: ListenerKey, signed: SignedMessage) -> Result<u64, Error> {
-        self.dispatch_from(key, signed.message, Some(signed.sender_id))
+    ///
+    /// # Errors
+    /// Those of [`Channel::dispatch`], and [`Error::InvalidMessageFormat`] for a sender id that
+    /// breaks the listener id rules.
+    pub fn dispatch_signed(&mut self, key: ListenerKey, signed: SignedMessage) -> Result<MessageId, Error> {
+        validate_kind(&signed.message.kind)?;
+        validate_sender(&signed.sender_id)?;
+        self.dispatch_parts(key, &signed.message.kind, &signed.message.payload, Some(&signed.sender_id))
     }
 
-    /// Queues an `_eric_error` reply from `sender_id` (a reserved type users cannot send):
-    /// how an action listener reports a failed action to the listener that asked.
-    pub fn dispatch_error(&mut self, key: ListenerKey, sender_id: &str, payload: &str) -> Result<u64, Error> {
-        self.check_open()?;
-        let target = Rc::clone(&self.listener(key)?.id);
-        let envelope =
-            Envelope::error(self.next_message_id, payload.to_owned(), sender_id.to_owned(), target)?;
-        self.enqueue_for(key, envelope)
+    /// Queues an `_eric_error` reply from `sender_id` (a reserved type users cannot send): how
+    /// an action listener reports a failed action to the listener that asked.
+    ///
+    /// # Errors
+    /// Those of [`Channel::dispatch_signed`].
+    pub fn dispatch_error(&mut self, key: ListenerKey, sender_id: &str, payload: &str) -> Result<MessageId, Error> {
+        validate_sender(sender_id)?;
+        self.dispatch_parts(key, ERROR, payload, Some(sender_id))
     }
 
-    fn dispatch_from(
+    fn dispatch_parts(
         &mut self,
         key: ListenerKey,
-        message: Message,
-        sender: Option<String>,
-    ) -> Result<u64, Error> {
-        self.check_open()?;
-        let target = Some(Rc::clone(&self.listener(key)?.id));
-        let envelope = Envelope::user(self.next_message_id, message, sender, target)?;
-        self.enqueue_for(key, envelope)
-    }
-
-    fn enqueue_for(&mut self, key: ListenerKey, envelope: Envelope) -> Result<u64, Error> {
-        let (max_queue, overflow) = (self.config.max_queue, self.config.overflow);
-        let envelope = Rc::new(envelope);
+        kind: &str,
+        payload: &str,
+        sender_id: Option<&str>,
+    ) -> Result<MessageId, Error> {
+        let id = self.next_local_id()?;
+        self.check_payload(payload)?;
+        let target = Rc::clone(&self.listener(key)?.id);
+        let envelope = Envelope::build(Parts {
+            id: Some(id),
+            prev: self.last_id,
+            kind,
+            payload,
+            sender_id,
+            target: Some(target),
+        })?;
+        let (bounds, policy) = (self.bounds(), self.config.overflow);
         let listener = self.listener_mut(key)?;
-        let blocked = listener.lifecycle == Lifecycle::Overflowed
-            || (overflow == Overflow::Error && listener.queue.len() >= max_queue);
-        if blocked {
-            return Err(overflow_error(listener, max_queue));
+        if listener.lifecycle == Lifecycle::Overflowed
+            || (policy == Overflow::Error && !listener.fits(&envelope, bounds))
+        {
+            return Err(listener.overflow_error(bounds));
         }
-        enqueue(listener, &envelope, max_queue, overflow);
-        if listener.lifecycle == Lifecycle::Overflowed {
-            return Err(overflow_error(listener, max_queue));
+        let envelope = Rc::new(envelope);
+        let queued = listener.enqueue(&envelope, bounds, policy);
+        // Woken either way: a listener cut off here has a stream to close.
+        self.wake(key.0);
+        if !queued {
+            return Err(self.listener(key)?.overflow_error(bounds));
         }
-        Ok(self.accept(&envelope))
+        self.keep(&envelope);
+        Ok(id)
     }
 
     /// Queues `message` for every open listener and returns its id. The frame is encoded once.
-    /// With [`Overflow::Error`], a full queue anywhere refuses the whole broadcast.
-    pub fn broadcast(&mut self, message: Message) -> Result<u64, Error> {
-        self.check_open()?;
-        let (max_queue, overflow) = (self.config.max_queue, self.config.overflow);
-        if overflow == Overflow::Error {
-            let full = self.listeners.values().find(|l| {
-                l.lifecycle == Lifecycle::Open && l.queue.len() >= max_queue
-            });
+    ///
+    /// # Errors
+    /// [`Error::ChannelClosed`] after the end; [`Error::InvalidMessageFormat`];
+    /// [`Error::PayloadTooLarge`]; [`Error::QueueOverflow`] when a queue is full under policy
+    /// `error` (then nothing is queued anywhere); [`Error::MemoryLimit`]. Nothing changes and no
+    /// id is used on error.
+    pub fn broadcast(&mut self, message: Message) -> Result<MessageId, Error> {
+        validate_kind(&message.kind)?;
+        let id = self.next_local_id()?;
+        self.check_payload(&message.payload)?;
+        let envelope = Rc::new(Envelope::build(Parts {
+            id: Some(id),
+            prev: self.last_id,
+            kind: &message.kind,
+            payload: &message.payload,
+            sender_id: None,
+            target: None,
+        })?);
+        if self.config.overflow == Overflow::Error {
+            let bounds = self.bounds();
+            let full = self.listeners.values().find(|l| l.lifecycle == Lifecycle::Open && !l.fits(&envelope, bounds));
             if let Some(listener) = full {
-                return Err(overflow_error(listener, max_queue));
+                return Err(listener.overflow_error(bounds));
             }
         }
-        let envelope = Rc::new(Envelope::user(self.next_message_id, message, None, None)?);
-        for listener in self.listeners.values_mut() {
+        self.fan_out(&envelope);
+        self.keep(&envelope);
+        Ok(id)
+    }
+
+    /// Takes a message whose id an engine assigned (a channel on a backplane). Messages are
+    /// expected in the engine's order; one whose `prev` is not the last accepted id follows a
+    /// gap, which open listeners are told about before it.
+    ///
+    /// With policy `error` a full queue cannot refuse what the engine already holds: the
+    /// listener is cut off as with `disconnect`.
+    ///
+    /// # Errors
+    /// [`Error::ChannelClosed`] after the end; [`Error::InvalidMessageFormat`] for a type that
+    /// is neither a user type nor `_eric_error`, or a bad sender; [`Error::MemoryLimit`].
+    pub fn accept(&mut self, message: External<'_>) -> Result<Accepted, Error> {
+        self.check_open()?;
+        if self.last_id.is_some_and(|last| message.id <= last) {
+            return Ok(Accepted::Duplicate);
+        }
+        if message.kind != ERROR {
+            validate_kind(message.kind)?;
+        }
+        if let Some(sender) = message.sender_id {
+            validate_sender(sender)?;
+        }
+        let target = match message.target {
+            Some(t) => Some(self.keys.get_key_value(t).map_or_else(|| Rc::from(t), |(k, _)| Rc::clone(k))),
+            None => None,
+        };
+        let gap = self.last_id.is_some() && message.prev != self.last_id;
+        let envelope = Rc::new(Envelope::build(Parts {
+            id: Some(message.id),
+            prev: message.prev,
+            kind: message.kind,
+            payload: message.payload,
+            sender_id: message.sender_id,
+            target,
+        })?);
+        if gap {
+            let notice = Rc::new(Envelope::notice(REPLAY_GAP, &gap_data(Some(message.id)))?);
+            self.fan_out(&notice);
+        }
+        match envelope.target().and_then(|t| self.keys.get(t)).copied() {
+            Some(key) => {
+                let (bounds, policy) = (self.bounds(), self.config.overflow);
+                if let Ok(listener) = self.listener_mut(ListenerKey(key)) {
+                    if listener.lifecycle == Lifecycle::Open {
+                        listener.enqueue(&envelope, bounds, policy);
+                    }
+                }
+                self.wake(key);
+            }
+            None if envelope.target().is_none() => self.fan_out(&envelope),
+            None => {}
+        }
+        self.history.push(&envelope);
+        self.last_id = Some(message.id);
+        Ok(if gap { Accepted::AfterGap } else { Accepted::Appended })
+    }
+
+    /// Sets the last id without a message: where a channel joining an engine's log starts, so
+    /// the first message accepted is checked for continuity.
+    pub fn set_last_id(&mut self, id: Option<MessageId>) {
+        self.last_id = id;
+    }
+
+    /// Queues `envelope` for every open listener and wakes the waiting ones.
+    fn fan_out(&mut self, envelope: &Rc<Envelope>) {
+        let (bounds, policy) = (self.bounds(), self.config.overflow);
+        let mut woken = std::mem::take(&mut self.woken);
+        let mut streams_wait = false;
+        for (key, listener) in &mut self.listeners {
             if listener.lifecycle == Lifecycle::Open {
-                enqueue(listener, &envelope, max_queue, overflow);
+                listener.enqueue(envelope, bounds, policy);
+                streams_wait |= listener.stream.as_ref().is_some_and(|s| s.waiting);
+                mark_woken(&mut woken, *key, listener);
             }
         }
-        Ok(self.accept(&envelope))
-    }
-
-    fn accept(&mut self, envelope: &Rc<Envelope>) -> u64 {
-        self.history.push(envelope);
-        self.next_message_id = self.next_message_id.saturating_add(1);
-        envelope.id()
-    }
-
-    /// The next delivery without taking it (so a failing `on_message` hook loses nothing).
-    /// A pending `_eric_dropped` notice comes first.
-    pub fn peek(&self, key: ListenerKey) -> Result<Rc<Envelope>, Error> {
-        let (listener, max_queue) = (self.listener(key)?, self.config.max_queue);
-        if listener.dropped > 0 {
-            return dropped_notice(listener.dropped).map(Rc::new);
-        }
-        match listener.queue.front() {
-            Some(envelope) => Ok(Rc::clone(envelope)),
-            None if listener.lifecycle == Lifecycle::Overflowed => {
-                Err(overflow_error(listener, max_queue))
-            }
-            None => Err(Error::NoMessages { listener: listener.id.to_string() }),
-        }
-    }
-
-    /// Takes the next delivery in FIFO order. Empty: `NoMessages`, or `QueueOverflow` once a
-    /// disconnected listener has received everything it had queued.
-    pub fn deliver_next(&mut self, key: ListenerKey) -> Result<Rc<Envelope>, Error> {
-        let next = self.peek(key)?;
-        let listener = self.listener_mut(key)?;
-        if listener.dropped > 0 {
-            listener.dropped = 0;
+        self.woken = woken;
+        if !streams_wait {
+            // A stream that starts waiting later has drained this already.
+            self.batch.clear();
+            self.batch_valid = true;
+        } else if self.batch_valid && envelope.is_user() && self.batch.len() < bounds.messages {
+            self.batch.push(Rc::clone(envelope));
         } else {
-            listener.queue.pop_front();
+            self.batch_valid = false;
+            self.batch.clear();
+        }
+    }
+
+    /// Keeps a numbered envelope for replay and records its id as the last.
+    fn keep(&mut self, envelope: &Rc<Envelope>) {
+        self.history.push(envelope);
+        if let Some(id) = envelope.id() {
+            self.last_id = Some(id);
+            self.next_seq = id.minor.saturating_add(1);
+        }
+    }
+
+    fn next_local_id(&self) -> Result<MessageId, Error> {
+        self.check_open()?;
+        match self.config.numbering {
+            Numbering::Local { epoch } => Ok(MessageId::new(epoch, self.next_seq)),
+            Numbering::External => Err(Error::format(
+                "this channel's ids come from its backplane: publish through it",
+            )),
+        }
+    }
+
+    fn check_payload(&self, payload: &str) -> Result<(), Error> {
+        if payload.len() > self.config.max_message_bytes {
+            return Err(Error::PayloadTooLarge { limit: self.config.max_message_bytes });
+        }
+        Ok(())
+    }
+
+    /// The next delivery for `key` without taking it (a driver runs a hook on it first, then
+    /// calls [`Channel::commit`]). With [`Take::Running`], `start`/`stop` messages of an action
+    /// listener are applied and removed on the way.
+    ///
+    /// # Errors
+    /// [`Error::InvalidListener`] for an unknown key; with [`Take::Any`], [`Error::NoMessages`]
+    /// for an empty queue; [`Error::QueueOverflow`] once a cut-off listener is drained;
+    /// [`Error::MemoryLimit`] when a notice cannot be built.
+    pub fn peek_next(&mut self, key: ListenerKey, take: Take) -> Result<Next, Error> {
+        let bounds = self.bounds();
+        let listener = self.listener_mut(key)?;
+        if take == Take::Running {
+            if listener.actions {
+                apply_controls(listener);
+            }
+            if !listener.running {
+                listener.waiting = true;
+                return Ok(Next::Wait);
+            }
+        }
+        if listener.dropped > 0 {
+            return Ok(Next::Delivery(Rc::new(Envelope::notice(DROPPED, &dropped_data(listener.dropped))?)));
+        }
+        if let Some(envelope) = listener.queue.front() {
+            return Ok(Next::Delivery(Rc::clone(envelope)));
+        }
+        if listener.lifecycle == Lifecycle::Overflowed {
+            return Err(listener.overflow_error(bounds));
+        }
+        match take {
+            Take::Any => Err(Error::NoMessages { listener: String::from(&*listener.id) }),
+            Take::Running if listener.lifecycle == Lifecycle::Ended => Ok(Next::End),
+            Take::Running => {
+                listener.waiting = true;
+                Ok(Next::Wait)
+            }
+        }
+    }
+
+    /// Takes what [`Channel::peek_next`] showed, if it is still next. Does nothing when the
+    /// listener is gone (a hook removed it) or the delivery was taken meanwhile.
+    pub fn commit(&mut self, key: ListenerKey, delivery: &Envelope) {
+        self.commit_id(key, delivery.id());
+    }
+
+    /// [`Channel::commit`] by the delivery's id: a message with id `id`, or (`None`) the
+    /// pending `_eric_dropped` count or a notice at the head of the queue.
+    pub fn commit_id(&mut self, key: ListenerKey, id: Option<MessageId>) {
+        let Ok(listener) = self.listener_mut(key) else { return };
+        match id {
+            None if listener.dropped > 0 => listener.dropped = 0,
+            None if listener.queue.front().is_some_and(|e| !e.is_user()) => {
+                listener.pop();
+            }
+            Some(id) if listener.queue.front().is_some_and(|e| e.id() == Some(id)) => {
+                listener.pop();
+            }
+            _ => {}
+        }
+    }
+
+    /// Takes the next delivery: [`Channel::peek_next`] then [`Channel::commit`].
+    ///
+    /// # Errors
+    /// Those of [`Channel::peek_next`].
+    pub fn take_next(&mut self, key: ListenerKey, take: Take) -> Result<Next, Error> {
+        let next = self.peek_next(key, take)?;
+        if let Next::Delivery(envelope) = &next {
+            self.commit(key, envelope);
         }
         Ok(next)
     }
 
-    /// Starts a stream: writes `retry:` and, given a `Last-Event-ID`, the replay.
+    /// eric-sse's `deliver_next`: takes the head of the queue, FIFO.
+    ///
+    /// # Errors
+    /// [`Error::NoMessages`] for an empty queue, [`Error::QueueOverflow`] once a cut-off
+    /// listener has received everything it had queued, [`Error::InvalidListener`].
+    pub fn deliver_next(&mut self, key: ListenerKey) -> Result<Rc<Envelope>, Error> {
+        match self.take_next(key, Take::Any)? {
+            Next::Delivery(envelope) => Ok(envelope),
+            Next::Wait | Next::End => Err(Error::NoMessages { listener: String::from(&*self.listener(key)?.id) }),
+        }
+    }
+
+    /// Opens the listener's stream: its first poll sends `retry:` and, given a `Last-Event-ID`,
+    /// the replay.
     ///
     /// Replay sends, in id order, the kept history for this listener after `last_event_id`
-    /// together with its queue, so nothing is sent twice. When the id is not covered (older
-    /// than the history, not a number, or from the future, as after a restart) it sends an
-    /// `_eric_replay_gap` notice (`{"oldestId": "…"}`) and everything kept for this listener.
-    pub fn open_stream(
-        &mut self,
-        key: ListenerKey,
-        last_event_id: Option<&str>,
-        out: &mut Vec<u8>,
-    ) -> Result<(), Error> {
-        self.listener(key)?;
-        let retry = Frame { retry: Some(self.config.retry_ms), ..Frame::default() };
-        encode_into(out, &retry)?;
-        if let Some(last) = last_event_id {
-            self.replay(key, last, out)?;
+    /// merged with its queue, nothing twice. When continuity from that id cannot be proven (it
+    /// is older than the history, malformed, or from another lifetime of the channel) it sends
+    /// an `_eric_replay_gap` notice (`{"oldestId": "…"}`) and everything kept for the listener.
+    ///
+    /// # Errors
+    /// [`Error::InvalidListener`] for an unknown key or a listener that already streams.
+    pub fn open_stream(&mut self, key: ListenerKey, last_event_id: Option<&str>, now: u64) -> Result<(), Error> {
+        if self.listener(key)?.stream.is_some() {
+            return Err(invalid_listener(self.listener_id(key)?, "already has an open stream"));
         }
+        let mut opening = Vec::new();
+        encode_into(&mut opening, &Frame { retry: Some(self.config.retry_ms), ..Frame::default() })?;
+        if let Some(last) = last_event_id {
+            self.replay(key, last, &mut opening)?;
+        }
+        self.listener_mut(key)?.stream = Some(Stream::new(opening, now));
         Ok(())
     }
 
     fn replay(&mut self, key: ListenerKey, last: &str, out: &mut Vec<u8>) -> Result<(), Error> {
-        let oldest = self.history.oldest_id().unwrap_or(self.next_message_id);
-        let seen = parse_decimal(last)
-            .filter(|n| *n < self.next_message_id && n.saturating_add(1) >= oldest);
-        if seen.is_none() {
-            out.extend_from_slice(replay_gap_notice(self.history.oldest_id())?.frame());
+        let last = MessageId::parse(last);
+        let resume = match last {
+            Some(last) => self.history.resume(last, self.last_id),
+            None => Resume::Gap,
+        };
+        if resume == Resume::Gap {
+            write_notice(out, REPLAY_GAP, &gap_data(self.history.oldest_id()))?;
         }
-        let after = seen.unwrap_or(0);
+        let from = match resume {
+            Resume::UpToDate => None,
+            Resume::From(index) => Some(index),
+            Resume::Gap => Some(0),
+        };
+        let after = if resume == Resume::Gap { None } else { last };
         let history = &self.history;
         let listener = self.listeners.get_mut(&key.0).ok_or_else(|| unknown_key(key))?;
-        let mut frames: Vec<Rc<Envelope>> =
-            history.after(after).filter(|e| e.is_for(&listener.id)).cloned().collect();
-        frames.extend(listener.queue.drain(..).filter(|e| e.id() > after));
-        frames.sort_by_key(|e| e.id());
-        frames.dedup_by_key(|e| e.id());
-        for envelope in &frames {
-            out.extend_from_slice(envelope.frame());
-        }
+        let kept: Vec<&Rc<Envelope>> = match from {
+            Some(from) => history.from(from).filter(|e| e.is_for(&listener.id)).collect(),
+            None => Vec::new(),
+        };
+        let queued = listener.queue.iter().filter(|e| e.id().is_some_and(|id| after.is_none_or(|a| id > a)));
+        merge_by_id(kept.into_iter(), queued, |envelope| out.extend_from_slice(envelope.frame()));
+        listener.clear();
         Ok(())
     }
 
-    /// Appends up to `max` queued frames to `out` (a pending `_eric_dropped` notice first).
-    /// When the queue is empty and the listener has ended or overflowed, appends the closing
-    /// frame and returns [`StreamState::Finished`].
-    pub fn drain_frames(
+    /// One poll of the listener's stream when its reader waits; see [`StreamPoll`]. Appends to
+    /// `out`. On [`StreamPoll::Finished`] the listener has been removed.
+    ///
+    /// # Errors
+    /// [`Error::InvalidListener`] for an unknown key or a listener without a stream.
+    pub fn poll_stream(
         &mut self,
         key: ListenerKey,
-        max: usize,
+        now: u64,
+        max_frames: usize,
         out: &mut Vec<u8>,
-    ) -> Result<StreamState, Error> {
-        let max_queue = self.config.max_queue;
+    ) -> Result<StreamPoll, Error> {
+        let timing = self.timing();
         let listener = self.listener_mut(key)?;
-        let mut taken = 0;
-        if listener.dropped > 0 && max > 0 {
-            out.extend_from_slice(dropped_notice(listener.dropped)?.frame());
-            listener.dropped = 0;
-            taken += 1;
+        let poll = listener.poll_stream(timing, now, max_frames, out)?;
+        match poll {
+            StreamPoll::Finished => self.remove_listener(key)?,
+            StreamPoll::Pending { .. } => {
+                self.batch.clear();
+                self.batch_valid = true;
+            }
+            StreamPoll::Sent => {}
         }
-        while taken < max {
-            let Some(envelope) = listener.queue.pop_front() else { break };
-            out.extend_from_slice(envelope.frame());
-            taken += 1;
+        Ok(poll)
+    }
+
+    /// What the listener's stream would deliver now, without taking it: the head of the queue
+    /// (or a pending `_eric_dropped` notice) when the listener runs and no stream delay holds it
+    /// back. A driver runs a hook on it, then polls with `max_frames` 1.
+    ///
+    /// # Errors
+    /// [`Error::InvalidListener`] for an unknown key or a listener without a stream;
+    /// [`Error::MemoryLimit`] when a notice cannot be built.
+    pub fn peek_stream(&mut self, key: ListenerKey, now: u64) -> Result<Option<Rc<Envelope>>, Error> {
+        let delay = self.config.stream_delay_ms;
+        let listener = self.listener_mut(key)?;
+        let held = delay > 0 && now < listener.stream_mut()?.next_delivery_at;
+        if !listener.running || held {
+            return Ok(None);
         }
-        if !listener.queue.is_empty() || listener.dropped > 0 {
-            return Ok(StreamState::Open);
+        if listener.dropped > 0 {
+            return Ok(Some(Rc::new(Envelope::notice(DROPPED, &dropped_data(listener.dropped))?)));
         }
-        let closing = match listener.lifecycle {
-            Lifecycle::Open => return Ok(StreamState::Open),
-            Lifecycle::Ended => Envelope::notice(CHANNEL_CLOSED, "null".into())?,
-            Lifecycle::Overflowed => overflow_notice(max_queue)?,
-        };
-        out.extend_from_slice(closing.frame());
-        Ok(StreamState::Finished)
+        Ok(listener.queue.front().cloned())
+    }
+
+    /// The stream's client is gone (cancelled, aborted): the listener is removed, as its stream
+    /// owned its end. Does nothing for a listener already gone.
+    pub fn close_stream(&mut self, key: ListenerKey) {
+        let _ = self.remove_listener(key);
+    }
+
+    /// Ends the listener's stream but keeps the listener and its queue (the driver failed the
+    /// stream, for instance on a hook's error); a new stream may be opened.
+    pub fn drop_stream(&mut self, key: ListenerKey) {
+        if let Ok(listener) = self.listener_mut(key) {
+            listener.stream = None;
+        }
+    }
+
+    /// When a waiting stream next has something to do on its own (a keep-alive, a delayed
+    /// delivery): call [`Channel::handle_timeout`] then. Costs a pass over the listeners. (The
+    /// JS driver instead arms one timer per stream from each poll's `wake_at`, so every stream's
+    /// timer belongs to its own request, as workerd requires.)
+    pub fn next_timeout(&self) -> Option<u64> {
+        let timing = self.timing();
+        self.listeners
+            .values()
+            .filter(|l| l.stream.as_ref().is_some_and(|s| s.waiting))
+            .filter_map(|l| l.wake_at(timing))
+            .min()
+    }
+
+    /// Queues as woken every waiting stream whose deadline passed by `now`; the next
+    /// [`Channel::flush`] lists them. Costs a pass over the listeners.
+    pub fn handle_timeout(&mut self, now: u64) {
+        let timing = self.timing();
+        let mut woken = std::mem::take(&mut self.woken);
+        for (key, listener) in &mut self.listeners {
+            let waits = listener.stream.as_ref().is_some_and(|s| s.waiting);
+            if waits && listener.wake_at(timing).is_some_and(|at| at <= now) {
+                mark_woken(&mut woken, *key, listener);
+            }
+        }
+        self.woken = woken;
+    }
+
+    /// Hands the driver everything that may progress: listeners woken by messages, the end,
+    /// `start` or [`Channel::handle_timeout`]. Streams whose pending frames are exactly the
+    /// broadcasts since the last flush share one chunk and are drained here; `now` is when
+    /// that chunk goes out.
+    pub fn flush(&mut self, now: u64, out: &mut Flush) {
+        out.clear();
+        let woken = std::mem::take(&mut self.woken);
+        let timing = self.timing();
+        for &key in &woken {
+            let Some(listener) = self.listeners.get_mut(&key) else { continue };
+            listener.woken_mark = false;
+            let consumer = std::mem::take(&mut listener.waiting);
+            if consumer {
+                out.consumers.push(ListenerKey(key));
+            }
+            let Some(stream) = listener.stream.as_mut() else { continue };
+            if !std::mem::take(&mut stream.waiting) {
+                continue;
+            }
+            let shareable = self.batch_valid
+                && !self.batch.is_empty()
+                && timing.stream_delay_ms == 0
+                && listener.running
+                && !listener.hooked
+                && listener.dropped == 0
+                && listener.lifecycle == Lifecycle::Open
+                && same_frames(&listener.queue, &self.batch);
+            if shareable {
+                if out.shared.is_empty() {
+                    for envelope in &self.batch {
+                        out.shared.extend_from_slice(envelope.frame());
+                    }
+                }
+                listener.clear();
+                if let Some(stream) = listener.stream.as_mut() {
+                    stream.last_sent_at = now;
+                    stream.sent_since_open = true;
+                }
+                out.shared_keys.push(ListenerKey(key));
+            } else {
+                out.streams.push(ListenerKey(key));
+            }
+        }
+        self.woken = woken;
+        self.woken.clear();
+        self.batch.clear();
+        self.batch_valid = true;
+    }
+
+    /// Queues `key` for the next flush if a consumer or stream of it waits.
+    fn wake(&mut self, key: u32) {
+        if let Some(listener) = self.listeners.get_mut(&key) {
+            mark_woken(&mut self.woken, key, listener);
+        }
     }
 
     /// Ends the channel: listeners receive what is queued, then their streams close with an
     /// `_eric_channel_closed` frame. Later dispatches fail with `ChannelClosed`.
     pub fn notify_end(&mut self) {
         self.ended = true;
-        for listener in self.listeners.values_mut() {
+        let mut woken = std::mem::take(&mut self.woken);
+        for (key, listener) in &mut self.listeners {
             if listener.lifecycle == Lifecycle::Open {
                 listener.lifecycle = Lifecycle::Ended;
             }
+            mark_woken(&mut woken, *key, listener);
         }
+        self.woken = woken;
     }
 
     fn check_open(&self) -> Result<(), Error> {
@@ -387,6 +942,18 @@ impl Channel {
             return Err(Error::ChannelClosed { channel: self.id.clone() });
         }
         Ok(())
+    }
+
+    fn bounds(&self) -> Bounds {
+        Bounds { messages: self.config.max_queue, bytes: self.config.max_queue_bytes }
+    }
+
+    fn timing(&self) -> Timing {
+        Timing {
+            stream_delay_ms: self.config.stream_delay_ms,
+            keep_alive_ms: self.config.keep_alive_ms,
+            first_keep_alive_ms: self.config.first_keep_alive_ms,
+        }
     }
 
     fn listener(&self, key: ListenerKey) -> Result<&ListenerState, Error> {
@@ -398,53 +965,75 @@ impl Channel {
     }
 }
 
-fn enqueue(listener: &mut ListenerState, envelope: &Rc<Envelope>, max_queue: usize, policy: Overflow) {
-    if listener.queue.len() >= max_queue {
-        match policy {
-            Overflow::Disconnect => {
-                listener.lifecycle = Lifecycle::Overflowed;
-                return;
+/// Queues `key` in `woken` once, if a consumer or the stream's reader of `listener` waits.
+fn mark_woken(woken: &mut Vec<u32>, key: u32, listener: &mut ListenerState) {
+    let stream_waits = listener.stream.as_ref().is_some_and(|s| s.waiting);
+    if (listener.waiting || stream_waits) && !listener.woken_mark {
+        listener.woken_mark = true;
+        woken.push(key);
+    }
+}
+
+/// Applies and removes the `start`/`stop` messages an action listener may act on now: at the
+/// head while it runs, anywhere in the queue while it is stopped (the rest keeps its order).
+fn apply_controls(listener: &mut ListenerState) {
+    loop {
+        let at = if listener.running {
+            listener.queue.front().filter(|e| is_control(e)).map(|_| 0)
+        } else {
+            listener.queue.iter().position(|e| is_control(e))
+        };
+        let Some(envelope) = at.and_then(|at| listener.remove_at(at)) else { return };
+        listener.running = envelope.kind() == "start";
+    }
+}
+
+fn is_control(envelope: &Envelope) -> bool {
+    envelope.is_user() && matches!(envelope.kind(), "start" | "stop")
+}
+
+/// Calls `emit` for the envelopes of two id-ordered sequences in id order, each id once.
+fn merge_by_id<'a>(
+    a: impl Iterator<Item = &'a Rc<Envelope>>,
+    b: impl Iterator<Item = &'a Rc<Envelope>>,
+    mut emit: impl FnMut(&Envelope),
+) {
+    let (mut a, mut b) = (a.peekable(), b.peekable());
+    loop {
+        let next = match (a.peek(), b.peek()) {
+            (Some(x), Some(y)) if x.id() == y.id() => {
+                b.next();
+                a.next()
             }
-            Overflow::DropOldest => {
-                listener.queue.pop_front();
-                listener.dropped = listener.dropped.saturating_add(1);
-            }
-            // Refused before anything was queued.
-            Overflow::Error => return,
+            (Some(x), Some(y)) if x.id() < y.id() => a.next(),
+            (Some(_), Some(_)) | (None, Some(_)) => b.next(),
+            (Some(_), None) => a.next(),
+            (None, None) => return,
+        };
+        if let Some(envelope) = next {
+            emit(envelope);
         }
     }
-    listener.queue.push_back(Rc::clone(envelope));
 }
 
-fn dropped_notice(count: u64) -> Result<Envelope, Error> {
-    let mut data = String::from("{\"dropped\":");
-    push_display(&mut data, count);
-    data.push('}');
-    Envelope::notice(DROPPED, data)
+/// True when `queue` holds exactly the envelopes of `batch`.
+fn same_frames(queue: &std::collections::VecDeque<Rc<Envelope>>, batch: &[Rc<Envelope>]) -> bool {
+    queue.len() == batch.len()
+        && matches!((queue.front(), batch.first()), (Some(a), Some(b)) if Rc::ptr_eq(a, b))
+        && matches!((queue.back(), batch.last()), (Some(a), Some(b)) if Rc::ptr_eq(a, b))
 }
 
-fn overflow_notice(max_queue: usize) -> Result<Envelope, Error> {
-    let mut data = String::from("{\"maxQueue\":");
-    push_display(&mut data, max_queue as u64);
-    data.push('}');
-    Envelope::notice(OVERFLOW, data)
-}
-
-fn replay_gap_notice(oldest: Option<u64>) -> Result<Envelope, Error> {
-    let mut data = String::from("{\"oldestId\":");
+/// `{"oldestId":"…"}` or `{"oldestId":null}`
+fn gap_data(oldest: Option<MessageId>) -> String {
     match oldest {
         Some(id) => {
-            data.push('"');
-            push_display(&mut data, id);
+            let mut data = String::from("{\"oldestId\":\"");
+            data.push_str(&id.to_text());
             data.push_str("\"}");
+            data
         }
-        None => data.push_str("null}"),
+        None => String::from("{\"oldestId\":null}"),
     }
-    Envelope::notice(REPLAY_GAP, data)
-}
-
-fn overflow_error(listener: &ListenerState, max_queue: usize) -> Error {
-    Error::QueueOverflow { listener: listener.id.to_string(), max_queue }
 }
 
 fn invalid_listener(id: &str, reason: &'static str) -> Error {

@@ -1,11 +1,14 @@
-//! One listener's state inside a channel: its bounded FIFO queue of shared envelopes, whether it
-//! runs, how it ends, and how many messages the `drop-oldest` policy discarded since the last
-//! delivery.
+//! One listener's state inside a channel: its bounded FIFO queue of shared envelopes (bounded by
+//! count and by bytes), whether it runs, how it ends, how many messages the `drop-oldest` policy
+//! discarded since its last delivery, whether a consumer waits to be woken, and its stream.
 
 use std::collections::VecDeque;
 use std::rc::Rc;
 
+use crate::error::{Error, Limit};
+use crate::memory::Charge;
 use crate::message::Envelope;
+use crate::stream::Stream;
 
 /// Where a listener is in its life. Queued messages are always delivered before the end shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,18 +21,168 @@ pub enum Lifecycle {
     Ended,
 }
 
+/// What happens when a message arrives for a listener whose queue is at `max_queue` messages or
+/// would pass `max_queue_bytes`. Whichever applies, the affected listener or the sender gets a
+/// clear signal; nothing vanishes silently.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Overflow {
+    /// The listener is cut off: it receives what is queued, then an `_eric_overflow` frame and
+    /// its stream ends (an `EventSource` reconnects and resumes from the history with
+    /// `Last-Event-ID`); a dispatch to it fails with `QueueOverflow`. Other listeners and the
+    /// sender are not slowed by one slow consumer, which is why this is the default.
+    #[default]
+    Disconnect,
+    /// The oldest queued messages are discarded until the new one fits; the listener's next
+    /// delivery is an `_eric_dropped` notice with the count.
+    DropOldest,
+    /// The dispatch or broadcast fails with `QueueOverflow` and nothing is queued anywhere.
+    Error,
+}
+
+impl Overflow {
+    /// The policy's name in the JS API.
+    pub fn name(self) -> &'static str {
+        match self {
+            Overflow::Disconnect => "disconnect",
+            Overflow::DropOldest => "drop-oldest",
+            Overflow::Error => "error",
+        }
+    }
+
+    /// The policy called `name` in the JS API.
+    pub fn from_name(name: &str) -> Option<Overflow> {
+        [Overflow::Disconnect, Overflow::DropOldest, Overflow::Error].into_iter().find(|p| p.name() == name)
+    }
+}
+
+/// A queue's limits: messages and bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Bounds {
+    pub(crate) messages: usize,
+    pub(crate) bytes: usize,
+}
+
+/// Bytes charged per listener beyond its id.
+const LISTENER_OVERHEAD: usize = 192;
+
 #[derive(Debug)]
 pub(crate) struct ListenerState {
     pub(crate) id: Rc<str>,
     pub(crate) running: bool,
     pub(crate) lifecycle: Lifecycle,
     pub(crate) queue: VecDeque<Rc<Envelope>>,
+    pub(crate) queue_bytes: usize,
     /// Messages discarded by `drop-oldest` that the consumer has not been told about yet.
     pub(crate) dropped: u64,
+    /// The driver runs a hook before each delivery, so deliveries go one at a time.
+    pub(crate) hooked: bool,
+    /// `start` and `stop` messages toggle `running` (an action listener).
+    pub(crate) actions: bool,
+    /// A consumer (an iterator, an action listener) waits to be woken by a change.
+    pub(crate) waiting: bool,
+    /// Queued in the channel's woken list (so it is listed once).
+    pub(crate) woken_mark: bool,
+    pub(crate) stream: Option<Stream>,
+    /// The limit that cut this listener off (policy `disconnect`).
+    cut_by: Option<Limit>,
+    _charge: Charge,
 }
 
 impl ListenerState {
-    pub(crate) fn new(id: Rc<str>, lifecycle: Lifecycle) -> Self {
-        ListenerState { id, running: true, lifecycle, queue: VecDeque::new(), dropped: 0 }
+    pub(crate) fn new(id: Rc<str>, lifecycle: Lifecycle) -> Result<Self, Error> {
+        let charge = Charge::reserve(LISTENER_OVERHEAD + id.len())?;
+        Ok(ListenerState {
+            id,
+            running: true,
+            lifecycle,
+            queue: VecDeque::new(),
+            queue_bytes: 0,
+            dropped: 0,
+            hooked: false,
+            actions: false,
+            waiting: false,
+            woken_mark: false,
+            stream: None,
+            cut_by: None,
+            _charge: charge,
+        })
+    }
+
+    /// Whether `envelope` fits under the bounds as the queue stands.
+    pub(crate) fn fits(&self, envelope: &Envelope, bounds: Bounds) -> bool {
+        self.queue.len() < bounds.messages
+            && self.queue_bytes.saturating_add(envelope.size()) <= bounds.bytes
+    }
+
+    /// The limit `envelope` would pass as the queue stands.
+    fn limit_passed(&self, bounds: Bounds) -> Limit {
+        if self.queue.len() >= bounds.messages {
+            Limit::Messages(bounds.messages)
+        } else {
+            Limit::Bytes(bounds.bytes)
+        }
+    }
+
+    /// The error for a full queue, or for a listener cut off for overflowing.
+    pub(crate) fn overflow_error(&self, bounds: Bounds) -> Error {
+        let limit = self.cut_by.unwrap_or_else(|| self.limit_passed(bounds));
+        Error::QueueOverflow { listener: String::from(&*self.id), limit }
+    }
+
+    /// Queues `envelope` under `policy` (the caller refused it already for [`Overflow::Error`]).
+    /// Returns false when the listener was cut off instead.
+    pub(crate) fn enqueue(&mut self, envelope: &Rc<Envelope>, bounds: Bounds, policy: Overflow) -> bool {
+        if !self.fits(envelope, bounds) {
+            match policy {
+                Overflow::Disconnect | Overflow::Error => {
+                    self.cut_by = Some(self.limit_passed(bounds));
+                    self.lifecycle = Lifecycle::Overflowed;
+                    return false;
+                }
+                Overflow::DropOldest => {
+                    while !self.fits(envelope, bounds) {
+                        if self.pop().is_none() {
+                            // Larger than the byte bound on its own: it is dropped too.
+                            self.dropped = self.dropped.saturating_add(1);
+                            return true;
+                        }
+                        self.dropped = self.dropped.saturating_add(1);
+                    }
+                }
+            }
+        }
+        self.queue_bytes = self.queue_bytes.saturating_add(envelope.size());
+        self.queue.push_back(Rc::clone(envelope));
+        true
+    }
+
+    /// Takes the head of the queue.
+    pub(crate) fn pop(&mut self) -> Option<Rc<Envelope>> {
+        let envelope = self.queue.pop_front()?;
+        self.queue_bytes = self.queue_bytes.saturating_sub(envelope.size());
+        Some(envelope)
+    }
+
+    /// Takes the queued envelope at `index`.
+    pub(crate) fn remove_at(&mut self, index: usize) -> Option<Rc<Envelope>> {
+        let envelope = self.queue.remove(index)?;
+        self.queue_bytes = self.queue_bytes.saturating_sub(envelope.size());
+        Some(envelope)
+    }
+
+    /// Empties the queue.
+    pub(crate) fn clear(&mut self) {
+        self.queue.clear();
+        self.queue_bytes = 0;
+    }
+
+    /// The limit that cut this listener off, once it was (policy `disconnect`).
+    pub(crate) fn cut_limit(&self) -> Option<Limit> {
+        (self.lifecycle == Lifecycle::Overflowed).then(|| self.cut_by.unwrap_or(Limit::Messages(0)))
+    }
+
+    /// True once nothing is left to deliver and the listener will get nothing more.
+    pub(crate) fn is_done(&self) -> bool {
+        self.queue.is_empty() && self.dropped == 0 && self.lifecycle != Lifecycle::Open
     }
 }

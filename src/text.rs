@@ -22,15 +22,6 @@ pub(crate) fn push_decimal(out: &mut Vec<u8>, mut n: u64) {
     }
 }
 
-/// Parses a message id as the channel writes it: ASCII digits only, no sign, no overflow.
-pub(crate) fn parse_decimal(s: &str) -> Option<u64> {
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    s.bytes()
-        .try_fold(0u64, |acc, b| acc.checked_mul(10)?.checked_add(u64::from(b - b'0')))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -42,14 +33,6 @@ mod tests {
             push_decimal(&mut v, n);
             let s = String::from_utf8(v).unwrap();
             assert_eq!(s, n.to_string());
-            assert_eq!(parse_decimal(&s), Some(n));
-        }
-    }
-
-    #[test]
-    fn parse_decimal_refuses_signs_spaces_and_overflow() {
-        for bad in ["", "-1", "+1", " 1", "1.0", "18446744073709551616", "abc"] {
-            assert_eq!(parse_decimal(bad), None, "{bad:?}");
         }
     }
 }

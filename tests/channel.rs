@@ -2,27 +2,42 @@
 //! how each refusal looks.
 #![allow(clippy::unwrap_used)] // test helpers, not reachable from JS
 
+use eric_sse::{
+    Channel, ChannelConfig, Error, Lifecycle, Limit, ListenerKey, Message, MessageId, Next, Numbering, Overflow,
+    SignedMessage, StreamPoll, Take,
+};
 
-use eric_sse::{Channel, ChannelConfig, Error, Lifecycle, Message, Overflow, SignedMessage, StreamState};
+const EPOCH: u64 = 1_700_000_000_000;
 
 fn channel(config: ChannelConfig) -> Channel {
-    Channel::new("ch", config)
+    Channel::new("ch", ChannelConfig { numbering: Numbering::Local { epoch: EPOCH }, ..config })
 }
 
 fn msg(kind: &str, payload: &str) -> Message {
     Message::new(kind, payload)
 }
 
-fn drain_all(ch: &mut Channel, key: eric_sse::ListenerKey) -> (String, StreamState) {
+fn id(seq: u64) -> MessageId {
+    MessageId::new(EPOCH, seq)
+}
+
+/// Rewrites `id: <epoch>-<n>` to `id: <n>` so expectations stay readable.
+fn short(text: &str) -> String {
+    text.replace(&format!("{EPOCH}-"), "")
+}
+
+/// Opens a stream (no replay) and polls it once with everything pending.
+fn drain_all(ch: &mut Channel, key: ListenerKey) -> (String, StreamPoll) {
+    ch.open_stream(key, None, 0).unwrap();
     let mut out = Vec::new();
-    let state = ch.drain_frames(key, usize::MAX, &mut out).unwrap();
-    (String::from_utf8(out).unwrap(), state)
+    let poll = ch.poll_stream(key, 0, usize::MAX, &mut out).unwrap();
+    (short(&String::from_utf8(out).unwrap()).replacen("retry: 5000\n\n", "", 1), poll)
 }
 
 #[test]
 fn dispatch_reaches_only_its_listener_in_fifo_order() {
     let mut ch = channel(ChannelConfig::default());
-    let (a, b) = (ch.add_listener(), ch.add_listener());
+    let (a, b) = (ch.add_listener().unwrap(), ch.add_listener().unwrap());
     ch.dispatch(a, msg("t", "1")).unwrap();
     ch.dispatch(a, msg("t", "2")).unwrap();
     assert_eq!(ch.deliver_next(a).unwrap().payload(), "1");
@@ -33,35 +48,42 @@ fn dispatch_reaches_only_its_listener_in_fifo_order() {
 #[test]
 fn broadcast_shares_one_envelope_between_listeners() {
     let mut ch = channel(ChannelConfig::default());
-    let (a, b) = (ch.add_listener(), ch.add_listener());
+    let (a, b) = (ch.add_listener().unwrap(), ch.add_listener().unwrap());
     ch.broadcast(msg("news", "\"x\"")).unwrap();
     let (ea, eb) = (ch.deliver_next(a).unwrap(), ch.deliver_next(b).unwrap());
     assert!(std::rc::Rc::ptr_eq(&ea, &eb), "one frame, encoded once, shared");
-    assert_eq!(ea.frame(), b"id: 1\nevent: news\ndata: \"x\"\n\n");
+    assert_eq!(short(std::str::from_utf8(ea.frame()).unwrap()), "id: 1\nevent: news\ndata: \"x\"\n\n");
 }
 
 #[test]
-fn message_ids_increase_across_dispatch_and_broadcast_and_skip_refusals() {
+fn message_ids_carry_the_epoch_and_increase_across_dispatch_and_broadcast_skipping_refusals() {
     let mut ch = channel(ChannelConfig::default());
-    let a = ch.add_listener();
-    assert_eq!(ch.dispatch(a, msg("t", "1")).unwrap(), 1);
+    let a = ch.add_listener().unwrap();
+    assert_eq!(ch.dispatch(a, msg("t", "1")).unwrap(), id(1));
     assert!(ch.dispatch(a, msg("", "1")).is_err());
-    assert_eq!(ch.broadcast(msg("t", "2")).unwrap(), 2);
-    assert_eq!(ch.dispatch(a, msg("t", "3")).unwrap(), 3);
+    assert_eq!(ch.broadcast(msg("t", "2")).unwrap(), id(2));
+    assert_eq!(ch.dispatch(a, msg("t", "3")).unwrap(), id(3));
+    assert_eq!(ch.last_id(), Some(id(3)));
 }
 
 #[test]
-fn signed_messages_carry_their_sender() {
+fn signed_messages_carry_their_sender_and_bad_senders_are_refused() {
     let mut ch = channel(ChannelConfig::default());
-    let a = ch.add_listener();
+    let a = ch.add_listener().unwrap();
     ch.dispatch_signed(a, SignedMessage::new("bob", msg("ping", "null"))).unwrap();
     assert_eq!(ch.deliver_next(a).unwrap().sender_id(), Some("bob"));
+    for bad in ["", "a\nb", "has space", "caf\u{e9}"] {
+        let err = ch.dispatch_signed(a, SignedMessage::new(bad, msg("ping", "null"))).unwrap_err();
+        assert_eq!(err.name(), "InvalidMessageFormatError", "{bad:?}");
+    }
+    assert_eq!(ch.queued(a).unwrap(), 0, "a refused sender queues nothing");
+    assert_eq!(ch.broadcast(msg("t", "1")).unwrap(), id(2), "and uses no id");
 }
 
 #[test]
 fn unknown_or_removed_listeners_are_refused() {
     let mut ch = channel(ChannelConfig::default());
-    let a = ch.add_listener();
+    let a = ch.add_listener().unwrap();
     ch.remove_listener(a).unwrap();
     for err in [
         ch.dispatch(a, msg("t", "1")).unwrap_err(),
@@ -74,74 +96,74 @@ fn unknown_or_removed_listeners_are_refused() {
 }
 
 #[test]
-fn registered_ids_must_be_unique_and_printable() {
+fn registered_ids_must_be_unique_and_visible_ascii() {
     let mut ch = channel(ChannelConfig::default());
     let k = ch.register_listener("alice").unwrap();
     assert_eq!(ch.listener_id(k).unwrap(), "alice");
     assert_eq!(ch.listener_key("alice").unwrap(), k);
-    assert!(ch.register_listener("alice").is_err());
-    assert!(ch.register_listener("").is_err());
-    assert!(ch.register_listener("a\nb").is_err());
+    assert_eq!(ch.register_listener("alice").unwrap_err().name(), "ListenerExistsError");
+    for bad in ["", "a\nb", "a b", "\u{2026}", &"x".repeat(257)] {
+        assert_eq!(ch.register_listener(bad).unwrap_err().name(), "InvalidListenerError", "{bad:?}");
+    }
     assert_eq!(ch.listener_count(), 1);
+}
+
+#[test]
+fn add_listener_skips_generated_ids_already_taken() {
+    let mut ch = channel(ChannelConfig::default());
+    ch.register_listener("listener-1").unwrap();
+    ch.register_listener("listener-2").unwrap();
+    let k = ch.add_listener().unwrap();
+    assert_eq!(ch.listener_id(k).unwrap(), "listener-3");
+    assert_eq!(ch.listener_count(), 3);
 }
 
 #[test]
 fn start_and_stop_toggle_running_and_new_listeners_run() {
     let mut ch = channel(ChannelConfig::default());
-    let a = ch.add_listener();
+    let a = ch.add_listener().unwrap();
     assert!(ch.is_running(a).unwrap());
     ch.stop(a).unwrap();
     assert!(!ch.is_running(a).unwrap());
     ch.dispatch(a, msg("t", "1")).unwrap();
     assert_eq!(ch.queued(a).unwrap(), 1, "stopped listeners still queue");
+    assert!(matches!(ch.take_next(a, Take::Running).unwrap(), Next::Wait), "consumers wait while stopped");
+    assert_eq!(ch.deliver_next(a).unwrap().payload(), "1", "deliver_next ignores the flag, as in eric-sse");
     ch.start(a).unwrap();
     assert!(ch.is_running(a).unwrap());
 }
 
 #[test]
-fn drain_batches_all_pending_frames_into_one_buffer() {
-    let mut ch = channel(ChannelConfig::default());
-    let a = ch.add_listener();
-    ch.broadcast(msg("t", "1")).unwrap();
-    ch.broadcast(msg("t", "2")).unwrap();
-    let (text, state) = drain_all(&mut ch, a);
-    assert_eq!(text, "id: 1\nevent: t\ndata: 1\n\nid: 2\nevent: t\ndata: 2\n\n");
-    assert_eq!(state, StreamState::Open);
-    assert_eq!(ch.queued(a).unwrap(), 0);
-}
-
-#[test]
-fn drain_respects_its_maximum() {
-    let mut ch = channel(ChannelConfig::default());
-    let a = ch.add_listener();
-    ch.broadcast(msg("t", "1")).unwrap();
-    ch.broadcast(msg("t", "2")).unwrap();
-    let mut out = Vec::new();
-    ch.drain_frames(a, 1, &mut out).unwrap();
-    assert_eq!(out, b"id: 1\nevent: t\ndata: 1\n\n");
-    assert_eq!(ch.queued(a).unwrap(), 1);
-}
-
-#[test]
 fn notify_end_delivers_queued_then_closes_and_refuses_more() {
     let mut ch = channel(ChannelConfig::default());
-    let a = ch.add_listener();
+    let a = ch.add_listener().unwrap();
     ch.broadcast(msg("t", "1")).unwrap();
     ch.notify_end();
     assert!(ch.is_ended());
     assert_eq!(ch.broadcast(msg("t", "2")).unwrap_err().name(), "ChannelClosedError");
     assert_eq!(ch.dispatch(a, msg("t", "2")).unwrap_err().name(), "ChannelClosedError");
-    let (text, state) = drain_all(&mut ch, a);
-    assert_eq!(text, "id: 1\nevent: t\ndata: 1\n\nevent: _eric_channel_closed\ndata: null\n\n");
-    assert_eq!(state, StreamState::Finished);
     assert_eq!(ch.lifecycle(a).unwrap(), Lifecycle::Ended);
+    let (text, poll) = drain_all(&mut ch, a);
+    assert_eq!(text, "id: 1\nevent: t\ndata: 1\n\nevent: _eric_channel_closed\ndata: null\n\n");
+    assert_eq!(poll, StreamPoll::Finished);
+    assert_eq!(ch.listener_count(), 0, "a finished stream removes its listener");
+}
+
+#[test]
+fn consumers_get_the_end_after_what_was_queued() {
+    let mut ch = channel(ChannelConfig::default());
+    let a = ch.add_listener().unwrap();
+    ch.broadcast(msg("t", "1")).unwrap();
+    ch.notify_end();
+    assert!(matches!(ch.take_next(a, Take::Running).unwrap(), Next::Delivery(e) if e.payload() == "1"));
+    assert!(matches!(ch.take_next(a, Take::Running).unwrap(), Next::End));
 }
 
 #[test]
 fn disconnect_policy_cuts_the_slow_listener_only_and_says_so() {
     let config = ChannelConfig { max_queue: 2, ..ChannelConfig::default() };
     let mut ch = channel(config);
-    let (slow, fast) = (ch.add_listener(), ch.add_listener());
+    let (slow, fast) = (ch.register_listener("slow").unwrap(), ch.add_listener().unwrap());
     for n in 1..=2 {
         ch.broadcast(msg("t", &n.to_string())).unwrap();
         ch.deliver_next(fast).unwrap();
@@ -150,24 +172,54 @@ fn disconnect_policy_cuts_the_slow_listener_only_and_says_so() {
     assert_eq!(ch.deliver_next(fast).unwrap().payload(), "3");
     assert_eq!(ch.lifecycle(slow).unwrap(), Lifecycle::Overflowed);
     let err = ch.dispatch(slow, msg("t", "4")).unwrap_err();
-    assert_eq!(err, Error::QueueOverflow { listener: "listener-0".into(), max_queue: 2 });
-    let (text, state) = drain_all(&mut ch, slow);
+    assert_eq!(err, Error::QueueOverflow { listener: "slow".into(), limit: Limit::Messages(2) });
+    assert_eq!(ch.broadcast(msg("t", "5")).unwrap(), id(4), "the refused dispatch used no id");
+    let (text, poll) = drain_all(&mut ch, slow);
     assert!(text.ends_with("event: _eric_overflow\ndata: {\"maxQueue\":2}\n\n"), "{text}");
     assert!(text.starts_with("id: 1\n"));
-    assert_eq!(state, StreamState::Finished);
-    assert_eq!(ch.deliver_next(slow).unwrap_err().name(), "QueueOverflowError");
+    assert_eq!(poll, StreamPoll::Finished);
+}
+
+#[test]
+fn the_byte_bound_applies_the_overflow_policy_too() {
+    let frame_size = {
+        let mut probe = channel(ChannelConfig::default());
+        let a = probe.add_listener().unwrap();
+        probe.broadcast(msg("t", &"x".repeat(1000))).unwrap();
+        probe.deliver_next(a).unwrap().size()
+    };
+    let config = ChannelConfig { max_queue_bytes: frame_size * 2, ..ChannelConfig::default() };
+    let mut ch = channel(config);
+    let (slow, fast) = (ch.register_listener("slow").unwrap(), ch.add_listener().unwrap());
+    for _ in 0..3 {
+        ch.broadcast(msg("t", &"x".repeat(1000))).unwrap();
+        ch.deliver_next(fast).unwrap();
+    }
+    assert_eq!(ch.lifecycle(slow).unwrap(), Lifecycle::Overflowed);
+    let err = ch.deliver_next(slow).and_then(|_| ch.deliver_next(slow)).and_then(|_| ch.deliver_next(slow));
+    assert_eq!(err.unwrap_err(), Error::QueueOverflow { listener: "slow".into(), limit: Limit::Bytes(frame_size * 2) });
+
+    let config = ChannelConfig { max_queue_bytes: frame_size * 2, overflow: Overflow::DropOldest, ..ChannelConfig::default() };
+    let mut ch = channel(config);
+    let a = ch.add_listener().unwrap();
+    for n in 0..5 {
+        ch.broadcast(msg("t", &format!("{n}{}", "x".repeat(999)))).unwrap();
+    }
+    let notice = ch.deliver_next(a).unwrap();
+    assert_eq!((notice.kind(), notice.payload()), ("_eric_dropped", "{\"dropped\":3}"));
+    assert!(ch.deliver_next(a).unwrap().payload().starts_with('3'));
 }
 
 #[test]
 fn drop_oldest_policy_reports_the_count_before_the_next_message() {
     let config = ChannelConfig { max_queue: 2, overflow: Overflow::DropOldest, ..ChannelConfig::default() };
     let mut ch = channel(config);
-    let a = ch.add_listener();
+    let a = ch.add_listener().unwrap();
     for n in 1..=5 {
         ch.broadcast(msg("t", &n.to_string())).unwrap();
     }
     let notice = ch.deliver_next(a).unwrap();
-    assert_eq!((notice.kind(), notice.payload(), notice.id()), ("_eric_dropped", "{\"dropped\":3}", 0));
+    assert_eq!((notice.kind(), notice.payload(), notice.id()), ("_eric_dropped", "{\"dropped\":3}", None));
     assert_eq!(ch.deliver_next(a).unwrap().payload(), "4");
     assert_eq!(ch.deliver_next(a).unwrap().payload(), "5");
 }
@@ -176,42 +228,70 @@ fn drop_oldest_policy_reports_the_count_before_the_next_message() {
 fn error_policy_refuses_the_whole_broadcast_and_changes_nothing() {
     let config = ChannelConfig { max_queue: 1, overflow: Overflow::Error, ..ChannelConfig::default() };
     let mut ch = channel(config);
-    let (a, b) = (ch.add_listener(), ch.add_listener());
+    let (a, b) = (ch.add_listener().unwrap(), ch.add_listener().unwrap());
     ch.dispatch(a, msg("t", "1")).unwrap();
     assert_eq!(ch.broadcast(msg("t", "2")).unwrap_err().name(), "QueueOverflowError");
     assert_eq!(ch.queued(b).unwrap(), 0, "nobody got the refused broadcast");
     assert_eq!(ch.dispatch(a, msg("t", "3")).unwrap_err().name(), "QueueOverflowError");
     assert_eq!(ch.lifecycle(a).unwrap(), Lifecycle::Open);
-    assert_eq!(ch.broadcast(msg("t", "4")).unwrap_err().name(), "QueueOverflowError");
     ch.deliver_next(a).unwrap();
-    assert_eq!(ch.broadcast(msg("t", "5")).unwrap(), 2, "refusals consumed no id");
+    assert_eq!(ch.broadcast(msg("t", "5")).unwrap(), id(2), "refusals consumed no id");
+}
+
+#[test]
+fn payloads_over_the_message_limit_are_refused() {
+    let mut ch = channel(ChannelConfig { max_message_bytes: 4, ..ChannelConfig::default() });
+    let a = ch.add_listener().unwrap();
+    assert_eq!(ch.broadcast(msg("t", "12345")).unwrap_err().name(), "PayloadTooLargeError");
+    assert_eq!(ch.dispatch(a, msg("t", "12345")).unwrap_err().name(), "PayloadTooLargeError");
+    assert_eq!(ch.broadcast(msg("t", "1234")).unwrap(), id(1));
+}
+
+#[test]
+fn options_are_checked_once_by_their_js_names() {
+    let mut config = ChannelConfig::default();
+    config.set_number("retryMs", 250.0).unwrap();
+    config.set_number("maxQueue", f64::INFINITY).unwrap();
+    assert_eq!((config.retry_ms, config.max_queue), (250, usize::MAX));
+    for (name, bad) in [("retryMs", 1.5), ("retryMs", -1.0), ("keepAliveMs", f64::INFINITY), ("maxQueue", 0.0), ("historySize", f64::NAN)] {
+        assert_eq!(config.set_number(name, bad).unwrap_err().name(), "InvalidOptionError", "{name} {bad}");
+    }
+    config.set_overflow("drop-oldest").unwrap();
+    assert_eq!(config.overflow, Overflow::DropOldest);
+    for bad in ["drop", "toString", ""] {
+        assert_eq!(config.set_overflow(bad).unwrap_err().name(), "InvalidOptionError");
+    }
+}
+
+fn open(ch: &mut Channel, key: ListenerKey, last: &str) -> String {
+    ch.open_stream(key, Some(last), 0).unwrap();
+    let mut out = Vec::new();
+    ch.poll_stream(key, 0, 0, &mut out).unwrap();
+    ch.drop_stream(key);
+    short(&String::from_utf8(out).unwrap()).replacen("retry: 5000\n\n", "", 1)
 }
 
 #[test]
 fn open_stream_starts_with_retry() {
     let mut ch = channel(ChannelConfig { retry_ms: 1234, ..ChannelConfig::default() });
-    let a = ch.add_listener();
+    let a = ch.add_listener().unwrap();
+    ch.open_stream(a, None, 0).unwrap();
     let mut out = Vec::new();
-    ch.open_stream(a, None, &mut out).unwrap();
+    assert_eq!(ch.poll_stream(a, 0, 10, &mut out).unwrap(), StreamPoll::Sent);
     assert_eq!(out, b"retry: 1234\n\n");
-}
-
-fn open(ch: &mut Channel, key: eric_sse::ListenerKey, last: &str) -> String {
-    let mut out = Vec::new();
-    ch.open_stream(key, Some(last), &mut out).unwrap();
-    String::from_utf8(out).unwrap().replacen("retry: 5000\n\n", "", 1)
+    assert_eq!(ch.open_stream(a, None, 0).unwrap_err().name(), "InvalidListenerError", "one stream at a time");
 }
 
 #[test]
 fn replay_after_last_event_id_skips_other_listeners_and_duplicates() {
     let mut ch = channel(ChannelConfig::default());
-    let (a, b) = (ch.add_listener(), ch.add_listener());
+    let (a, b) = (ch.add_listener().unwrap(), ch.add_listener().unwrap());
     ch.broadcast(msg("t", "1")).unwrap();
     ch.dispatch(b, msg("t", "2")).unwrap();
     ch.dispatch(a, msg("t", "3")).unwrap();
     ch.broadcast(msg("t", "4")).unwrap();
     // a has 1, 3 and 4 queued; its client says it saw 1.
-    let text = open(&mut ch, a, "1");
+    let text = open(&mut ch, a, &id(1).to_text());
     assert_eq!(text, "id: 3\nevent: t\ndata: 3\n\nid: 4\nevent: t\ndata: 4\n\n");
     assert_eq!(ch.queued(a).unwrap(), 0, "replayed queue entries are not sent again");
 }
@@ -224,34 +304,36 @@ fn replay_of_a_removed_and_reregistered_listener_comes_from_history() {
     ch.dispatch(a, msg("t", "2")).unwrap();
     ch.remove_listener(a).unwrap();
     let a = ch.register_listener("alice").unwrap();
-    assert_eq!(open(&mut ch, a, "1"), "id: 2\nevent: t\ndata: 2\n\n");
+    assert_eq!(open(&mut ch, a, &id(1).to_text()), "id: 2\nevent: t\ndata: 2\n\n");
 }
 
 #[test]
 fn replay_with_an_id_older_than_history_signals_the_gap() {
     let mut ch = channel(ChannelConfig { history_size: 2, ..ChannelConfig::default() });
-    let a = ch.add_listener();
+    let a = ch.add_listener().unwrap();
     for n in 1..=4 {
         ch.broadcast(msg("t", &n.to_string())).unwrap();
         ch.deliver_next(a).unwrap();
     }
-    let text = open(&mut ch, a, "1");
+    let text = open(&mut ch, a, &id(1).to_text());
     assert_eq!(
         text,
         "event: _eric_replay_gap\ndata: {\"oldestId\":\"3\"}\n\nid: 3\nevent: t\ndata: 3\n\nid: 4\nevent: t\ndata: 4\n\n"
     );
-    // Exactly covered: nothing to replay and no gap.
-    assert_eq!(open(&mut ch, a, "2"), "id: 3\nevent: t\ndata: 3\n\nid: 4\nevent: t\ndata: 4\n\n");
-    assert_eq!(open(&mut ch, a, "4"), "");
+    // Exactly covered: the id just before the oldest kept, and the last id.
+    assert_eq!(open(&mut ch, a, &id(2).to_text()), "id: 3\nevent: t\ndata: 3\n\nid: 4\nevent: t\ndata: 4\n\n");
+    assert_eq!(open(&mut ch, a, &id(4).to_text()), "");
 }
 
 #[test]
-fn replay_with_unknown_or_future_ids_signals_the_gap() {
+fn replay_with_unknown_future_or_other_lifetime_ids_signals_the_gap() {
     let mut ch = channel(ChannelConfig::default());
-    let a = ch.add_listener();
+    let a = ch.add_listener().unwrap();
     ch.broadcast(msg("t", "1")).unwrap();
     ch.deliver_next(a).unwrap();
-    for last in ["abc", "99", "-1", ""] {
+    let other_epoch = MessageId::new(EPOCH - 5, 1).to_text();
+    let future = id(99).to_text();
+    for last in ["abc", "1", "-1", "", &other_epoch, &future] {
         let text = open(&mut ch, a, last);
         assert!(text.starts_with("event: _eric_replay_gap\n"), "{last:?}: {text}");
         assert!(text.ends_with("id: 1\nevent: t\ndata: 1\n\n"), "{last:?}: {text}");
@@ -259,11 +341,36 @@ fn replay_with_unknown_or_future_ids_signals_the_gap() {
 }
 
 #[test]
+fn a_recreated_channel_never_takes_an_old_lifetimes_id_for_its_own() {
+    // The first lifetime reaches id 3; the client saw 2. The channel is re-created with a later
+    // epoch and reaches 5: a resume with the old id must get the gap notice, not skip 1–2.
+    let mut old = Channel::new("room", ChannelConfig { numbering: Numbering::Local { epoch: 10 }, ..ChannelConfig::default() });
+    let mut seen = None;
+    for n in 1..=3 {
+        let sent = old.broadcast(msg("t", &n.to_string())).unwrap();
+        if n == 2 {
+            seen = Some(sent);
+        }
+    }
+    let mut new = Channel::new("room", ChannelConfig { numbering: Numbering::Local { epoch: 11 }, ..ChannelConfig::default() });
+    let a = new.add_listener().unwrap();
+    for n in 1..=5 {
+        new.broadcast(msg("t", &n.to_string())).unwrap();
+    }
+    new.open_stream(a, Some(&seen.unwrap().to_text()), 0).unwrap();
+    let mut out = Vec::new();
+    new.poll_stream(a, 0, 0, &mut out).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.contains("event: _eric_replay_gap\n"), "{text}");
+    assert_eq!(text.matches("event: t\n").count(), 5, "everything kept is replayed: {text}");
+}
+
+#[test]
 fn removing_a_listener_frees_its_queue_but_not_the_shared_frames() {
     let mut ch = channel(ChannelConfig { history_size: 0, ..ChannelConfig::default() });
-    let (a, b) = (ch.add_listener(), ch.add_listener());
+    let (a, b) = (ch.add_listener().unwrap(), ch.add_listener().unwrap());
     ch.broadcast(msg("t", "1")).unwrap();
-    let kept = ch.peek(b).unwrap();
+    let Next::Delivery(kept) = ch.peek_next(b, Take::Any).unwrap() else { panic!("queued") };
     assert_eq!(std::rc::Rc::strong_count(&kept), 3, "a's queue, b's queue, and this handle");
     ch.remove_listener(a).unwrap();
     assert_eq!(std::rc::Rc::strong_count(&kept), 2);
@@ -273,9 +380,9 @@ fn removing_a_listener_frees_its_queue_but_not_the_shared_frames() {
 fn listeners_added_after_the_end_are_ended_at_once() {
     let mut ch = channel(ChannelConfig::default());
     ch.notify_end();
-    let a = ch.add_listener();
-    let (text, state) = drain_all(&mut ch, a);
-    assert_eq!((text.as_str(), state), ("event: _eric_channel_closed\ndata: null\n\n", StreamState::Finished));
+    let a = ch.add_listener().unwrap();
+    let (text, poll) = drain_all(&mut ch, a);
+    assert_eq!((text.as_str(), poll), ("event: _eric_channel_closed\ndata: null\n\n", StreamPoll::Finished));
 }
 
 #[test]
@@ -283,8 +390,37 @@ fn error_replies_use_the_reserved_type_and_are_signed() {
     let mut ch = channel(ChannelConfig::default());
     let asker = ch.register_listener("asker").unwrap();
     ch.register_listener("actor").unwrap();
-    let id = ch.dispatch_error(asker, "actor", "{\"message\":\"boom\"}").unwrap();
+    let sent = ch.dispatch_error(asker, "actor", "{\"message\":\"boom\"}").unwrap();
     let got = ch.deliver_next(asker).unwrap();
-    assert_eq!((got.id(), got.kind(), got.sender_id()), (id, "_eric_error", Some("actor")));
+    assert_eq!((got.id(), got.kind(), got.sender_id()), (Some(sent), "_eric_error", Some("actor")));
     assert!(ch.dispatch(asker, msg("_eric_error", "1")).is_err(), "users still cannot send it");
+}
+
+#[test]
+fn action_listeners_apply_start_and_stop_and_hold_the_rest_in_order() {
+    let mut ch = channel(ChannelConfig::default());
+    let actor = ch.register_listener("actor").unwrap();
+    ch.set_actions(actor, true).unwrap();
+    for kind in ["a", "stop", "b", "c", "start", "d"] {
+        ch.dispatch(actor, msg(kind, "null")).unwrap();
+    }
+    let mut got = Vec::new();
+    // While stopped the `start` behind the held messages is still seen.
+    while let Next::Delivery(e) = ch.take_next(actor, Take::Running).unwrap() {
+        got.push(e.kind().to_owned());
+    }
+    assert_eq!(got, ["a", "b", "c", "d"]);
+    assert!(ch.is_running(actor).unwrap());
+}
+
+#[test]
+fn commit_takes_only_what_is_still_next() {
+    let mut ch = channel(ChannelConfig::default());
+    let a = ch.add_listener().unwrap();
+    ch.broadcast(msg("t", "1")).unwrap();
+    ch.broadcast(msg("t", "2")).unwrap();
+    let Next::Delivery(first) = ch.peek_next(a, Take::Any).unwrap() else { panic!("queued") };
+    ch.deliver_next(a).unwrap();
+    ch.commit(a, &first);
+    assert_eq!(ch.deliver_next(a).unwrap().payload(), "2", "a stale commit takes nothing");
 }

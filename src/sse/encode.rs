@@ -11,14 +11,22 @@ use crate::text::push_decimal;
 /// event in the receiver but still sets its `retry` and last event id.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Frame<'a> {
+    /// A comment, one `: ` line per line of it.
     pub comment: Option<&'a str>,
+    /// The reconnection delay in milliseconds (`retry:`).
     pub retry: Option<u64>,
+    /// The event id (`id:`); no CR, LF or NUL.
     pub id: Option<&'a str>,
+    /// The event type (`event:`); no CR or LF.
     pub event: Option<&'a str>,
+    /// The data, one `data:` line per line of it.
     pub data: Option<&'a str>,
 }
 
 /// Encodes `frame` into a new string, or explains which field would break the stream.
+///
+/// # Errors
+/// [`Error::InvalidMessageFormat`] for CR or LF in `event` or `id`, or NUL in `id`.
 ///
 /// ```
 /// use eric_sse::sse::{encode, Frame};
@@ -34,6 +42,9 @@ pub fn encode(frame: &Frame<'_>) -> Result<String, Error> {
 }
 
 /// Appends the encoded `frame` to `out`. On error nothing is appended.
+///
+/// # Errors
+/// Those of [`encode`].
 pub fn encode_into(out: &mut Vec<u8>, frame: &Frame<'_>) -> Result<(), Error> {
     validate(frame)?;
     if let Some(comment) = frame.comment {

@@ -49,6 +49,14 @@ function checkError(error, Class, message) {
   }
 }
 
+/**
+ * Message ids are `<epoch>-<seq>` (the epoch differs per channel lifetime); tests compare the
+ * sequence: `seq("1795764418452-3")` is 3, and `norm(text)` rewrites every id in SSE text and
+ * JSON to its sequence, so expected texts can say `id: 3`.
+ */
+export const seq = (id) => Number(String(id).split("-")[1]);
+export const norm = (text) => text.replace(/(id: |"oldestId":"|lastEventId":")\d+-(\d+)/g, "$1$2");
+
 const decoder = new TextDecoder();
 
 /** Reads a byte stream to its end; returns the chunks as strings. */

@@ -2,7 +2,7 @@
 // Chromium (Web Workers) and workerd (inline). `ctx.pool(options)` makes a pool for the tasks of
 // tests/workers/tasks.js; `ctx.inline` says whether it runs inline (no workers).
 
-import { equal, failure, ok, rejects, tick } from "./assert.js";
+import { equal, failure, ok, rejects, seq, tick } from "./assert.js";
 
 export const poolTests = [];
 const test = (name, fn, { workersOnly = false } = {}) => poolTests.push({ name, fn, workersOnly });
@@ -104,7 +104,7 @@ test("DataProcessingChannel yields results as they complete, or in order", async
     for await (const r of channel.process(l.id, { ordered })) results.push(r);
     const payloads = results.map((r) => r.payload);
     equal([...payloads].sort((a, b) => a - b), [2, 4, 6, 8, 10, 12], `ordered ${ordered}:`);
-    if (ordered) equal(results.map((r) => r.id), ["1", "2", "3", "4", "5", "6"]);
+    if (ordered) equal(results.map((r) => seq(r.id)), [1, 2, 3, 4, 5, 6]);
     equal(results[0].type, "n");
   }
   await pool.close();

@@ -45,8 +45,8 @@ test("hub: the command decoder serves a MessagePort, streams included", async ()
   stop();
   port1.close();
   const streamed = replies.filter((r) => r.id === 2 && r.message).map((r) => r.message);
-  const expected = [{ id: "1", type: "hello", payload: { x: 1 } }];
-  if (JSON.stringify([sent.reply, bad.error.name, streamed]) !== JSON.stringify([{ ack: true, id: "1" }, "InvalidMessageFormatError", expected])) {
+  const expected = [{ id: sent.reply.id, type: "hello", payload: { x: 1 } }];
+  if (JSON.stringify([sent.reply, bad.error.name, streamed]) !== JSON.stringify([{ ack: true, id: sent.reply.id }, "InvalidMessageFormatError", expected])) {
     throw new Error(JSON.stringify(replies));
   }
 });

@@ -3,7 +3,7 @@
 //   GET /suite        runs the shared behaviour suite, and the pool tests inline (workerd has
 //                     no workers), inside workerd and returns the results.
 //   GET /live?n=N     an SSE stream: N broadcasts spaced by timers, then notifyEnd.
-//   GET /replay       a stream resumed from the request's Last-Event-ID.
+//   GET /replay       a stream resumed from a Last-Event-ID (the first message's id).
 import * as lib from "../../js/entry-workerd.js";
 import { poolTests } from "../behaviour/pool.js";
 import { tests } from "../behaviour/suite.js";
@@ -42,10 +42,12 @@ function live(request, count) {
   return channel.response(listener.id, { request });
 }
 
-function replay(request) {
+/** Replays after the first message, whose id goes on the request as Last-Event-ID. */
+function replay() {
   const channel = new lib.Channel({ id: "replay", keepAliveMs: 0 });
   const listener = channel.addListener();
-  for (let n = 1; n <= 3; n += 1) channel.broadcast("n", n);
+  const first = channel.broadcast("n", 1);
+  for (let n = 2; n <= 3; n += 1) channel.broadcast("n", n);
   while (true) {
     try {
       channel.deliverNext(listener.id);
@@ -55,6 +57,7 @@ function replay(request) {
     }
   }
   channel.notifyEnd();
+  const request = new Request("http://x/", { headers: { "Last-Event-ID": first } });
   return channel.response(listener.id, { request });
 }
 
@@ -63,7 +66,7 @@ export default {
     const url = new URL(request.url);
     if (url.pathname === "/suite") return runSuite();
     if (url.pathname === "/live") return live(request, Number(url.searchParams.get("n") ?? 3));
-    if (url.pathname === "/replay") return replay(request);
+    if (url.pathname === "/replay") return replay();
     return new Response("not found", { status: 404 });
   },
 };

@@ -1,0 +1,102 @@
+// The hub's HTTP plumbing: bounded JSON bodies, JSON replies, error responses and CORS.
+
+import { EricSseError, InvalidMessageFormatError, PayloadTooLargeError } from "../errors.js";
+import { concat } from "../stream.js";
+
+/** @param {number} max */
+const tooLarge = (max) => new PayloadTooLargeError(`the body is over ${max} bytes (limits.maxBodyBytes)`);
+
+/**
+ * Reads a JSON object body of at most `max` bytes: 413 beyond, 400 when it is not a JSON
+ * object; an empty body is `{}` when `optional`.
+ * @param {Request} request
+ * @param {number} max
+ * @param {boolean} optional
+ * @returns {Promise<object>}
+ */
+export async function readJson(request, max, optional) {
+  const declared = Number(request.headers.get("content-length") ?? NaN);
+  if (declared > max) throw tooLarge(max);
+  /** @type {Uint8Array[]} */
+  const chunks = [];
+  let size = 0;
+  if (request.body) {
+    for await (const chunk of /** @type {AsyncIterable<Uint8Array>} */ (/** @type {unknown} */ (request.body))) {
+      size += chunk.byteLength;
+      if (size > max) throw tooLarge(max);
+      chunks.push(chunk);
+    }
+  }
+  if (size === 0 && optional) return {};
+  let value;
+  try {
+    value = JSON.parse(new TextDecoder().decode(concat(chunks.length ? chunks : [new Uint8Array(0)])));
+  } catch {
+    throw new InvalidMessageFormatError("the body is not valid JSON");
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new InvalidMessageFormatError("the body must be a JSON object");
+  }
+  return value;
+}
+
+/**
+ * The response for an error: its class's status and `{ error: { name, message } }`; anything
+ * that is not an eric-sse error is a 500 whose details stay on the server (`onError`).
+ * @param {unknown} error
+ */
+export function errorResponse(error) {
+  const known = error instanceof EricSseError;
+  const status = known ? /** @type {number} */ (/** @type {any} */ (error).status) : 500;
+  const body = {
+    error: known && status !== 500
+      ? { name: error.name, message: error.message }
+      : { name: "InternalError", message: "internal error" },
+  };
+  const response = Response.json(body, { status });
+  const allow = /** @type {any} */ (error)?.allow;
+  if (status === 405 && typeof allow === "string") response.headers.set("allow", allow);
+  return response;
+}
+
+/**
+ * CORS headers for `cors` (true: any origin; { origin }: that one).
+ * @param {boolean | { origin: string } | undefined} cors
+ * @returns {Record<string, string>}
+ */
+export function corsHeaders(cors) {
+  if (!cors) return {};
+  const origin = cors === true ? "*" : cors.origin;
+  return {
+    "access-control-allow-origin": origin,
+    "access-control-expose-headers": "x-listener-id",
+    ...(origin === "*" ? {} : { vary: "origin" }),
+  };
+}
+
+/** The answer to a CORS preflight. */
+export function preflight() {
+  return new Response(null, {
+    status: 204,
+    headers: {
+      "access-control-allow-methods": "GET, POST, DELETE, OPTIONS",
+      "access-control-allow-headers": "content-type, authorization, last-event-id",
+      "access-control-max-age": "600",
+    },
+  });
+}
+
+/**
+ * The JSON reply to a command that does not stream: REST keys, or the controller protocol's.
+ * @param {import("./index.js").Command} command
+ * @param {import("./index.js").Outcome} outcome
+ * @param {boolean} viaCommand
+ * @returns {[number, object]}
+ */
+export function reply(command, outcome, viaCommand) {
+  if ("channels" in outcome) return [200, outcome];
+  if ("channel" in outcome) return [201, viaCommand ? { c: outcome.channel } : { id: outcome.channel }];
+  if ("listener" in outcome) return [201, viaCommand ? { r: outcome.listener } : { id: outcome.listener }];
+  if ("id" in outcome) return [200, viaCommand ? { ack: true, id: outcome.id } : { id: outcome.id }];
+  return [200, { ack: true }];
+}

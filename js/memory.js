@@ -1,0 +1,26 @@
+// The instance's memory budget (src/memory.rs): what every channel's queues and histories may
+// hold together before new messages are refused with MemoryLimitError.
+
+import { memoryUsage as usage, setMemoryBudget as setBudget } from "../pkg/eric_sse.js";
+import { InvalidOptionError } from "./errors.js";
+import { requireCore } from "./wasm.js";
+
+/**
+ * Sets the budget in bytes (default 512 MiB). Lowering it under what is held refuses new
+ * messages until enough is freed; nothing held is dropped.
+ * @param {number} bytes
+ */
+export function setMemoryBudget(bytes) {
+  if (!(Number.isSafeInteger(bytes) && bytes >= 0)) {
+    throw new InvalidOptionError(`the memory budget must be a non-negative integer (bytes), got ${bytes}`);
+  }
+  requireCore();
+  setBudget(bytes);
+}
+
+/** What messages and listeners hold now, and the budget: `{ liveBytes, budgetBytes }`. */
+export function memoryUsage() {
+  requireCore();
+  const [liveBytes, budgetBytes] = usage();
+  return { liveBytes, budgetBytes };
+}

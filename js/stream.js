@@ -1,0 +1,188 @@
+// The driver of one listener's SSE ReadableStream. The stream's state machine (opening bytes,
+// pause, stream delay, keep-alive, closing frame) lives in the core (src/stream.rs); this class
+// only moves what a poll returns into the stream: `pull()` (the reader waits) polls once; the
+// channel's flush hands it a shared chunk or wakes it to poll again; a deadline the core names
+// arms this stream's own timer (each stream has one, created by its own polls, so on workerd the
+// timer belongs to the stream's request and keeps it from being cancelled as hung).
+
+/** What a poll returned: bytes were sent. (A number > 0 is a deadline; 0 waits to be woken.) */
+export const SENT = -1;
+/** What a poll returned: the closing frame was sent and the listener is gone. */
+export const FINISHED = -2;
+/** As many frames as are pending. */
+export const ALL_FRAMES = 0xffffffff;
+
+/**
+ * What a stream needs from its channel (one object per channel, shared by its streams).
+ * @typedef {object} StreamPort
+ * @property {(entry: any, maxFrames: number) => number} poll  a poll code (SENT, FINISHED, 0 or a deadline)
+ * @property {() => Uint8Array} output  the bytes of the last SENT/FINISHED poll
+ * @property {(entry: any) => (object | undefined)} next  the delivery a poll would send now, for the hook
+ * @property {(entry: any, delivery: object) => void} hook  runs the listener's onMessage (throws on refusal)
+ * @property {(entry: any) => void} close  the client left: remove the listener
+ * @property {(entry: any) => void} drop  the stream failed: end it, keep the listener
+ * @property {(entry: any) => void} finished  the core removed the listener
+ */
+
+/** The underlying source of a listener's SSE stream. */
+export class SseSource {
+  /**
+   * @param {StreamPort} port
+   * @param {{ listener: { onMessage?: unknown } }} entry the channel's record of the listener
+   * @param {AbortSignal | undefined} signal aborting ends the stream and removes the listener
+   */
+  constructor(port, entry, signal) {
+    this.port = port;
+    this.entry = entry;
+    this.signal = signal;
+    /** @type {ReadableStreamDefaultController<Uint8Array> | null} */
+    this.controller = null;
+    this.closed = false;
+    /** @type {unknown} a hook's error, raised at the next read (after the frames before it) */
+    this.failure = undefined;
+    /** @type {ReturnType<typeof setTimeout> | undefined} */
+    this.timer = undefined;
+    this.timerAt = Infinity;
+    this.onAbort = () => this.stop();
+    signal?.addEventListener("abort", this.onAbort, { once: true });
+  }
+
+  /** @param {ReadableStreamDefaultController<Uint8Array>} controller */
+  start(controller) {
+    this.controller = controller;
+    if (this.signal?.aborted) this.stop();
+  }
+
+  pull() {
+    if (this.failure !== undefined) return this.#fail();
+    this.#poll();
+  }
+
+  cancel() {
+    if (this.closed) return;
+    this.#cleanup();
+    this.port.close(this.entry);
+  }
+
+  /**
+   * The channel's flush drained this stream's queue into a chunk shared by every such stream.
+   * @param {Uint8Array} chunk
+   */
+  deliver(chunk) {
+    if (!this.closed) this.controller?.enqueue(chunk);
+  }
+
+  /** The reader waited and something changed: poll again. */
+  wake() {
+    if (!this.closed) this.#poll();
+  }
+
+  /** Ends the stream now (abort, or the listener is being removed): what the core owes without
+   * a message (the opening, if not sent yet) goes out, then the stream closes and the listener is
+   * removed. */
+  stop() {
+    if (this.closed) return;
+    try {
+      const code = this.port.poll(this.entry, 0);
+      if (code === SENT || code === FINISHED) this.controller?.enqueue(this.port.output());
+    } catch {
+      // The listener is already gone: nothing is owed.
+    }
+    this.#cleanup();
+    this.port.close(this.entry);
+    this.controller?.close();
+  }
+
+  #poll() {
+    if (this.closed) return;
+    let code;
+    /** @type {Uint8Array | null} */
+    let bytes = null;
+    try {
+      if (typeof this.entry.listener.onMessage === "function") {
+        ({ code, bytes } = this.#pollHooked());
+      } else {
+        code = this.port.poll(this.entry, ALL_FRAMES);
+        if (code === SENT || code === FINISHED) bytes = this.port.output();
+      }
+    } catch (error) {
+      this.failure = error;
+    }
+    if (bytes === null && this.failure !== undefined) return this.#fail();
+    if (bytes !== null) this.controller?.enqueue(bytes);
+    if (code === FINISHED) {
+      this.#cleanup();
+      this.port.finished(this.entry);
+      this.controller?.close();
+    } else if (code !== undefined && code > 0) {
+      this.#arm(code);
+    }
+  }
+
+  /** Polls again at `at` (ms) unless a poll is due earlier. @param {number} at */
+  #arm(at) {
+    if (at >= this.timerAt) return;
+    clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.timerAt = Infinity;
+      this.#poll();
+    }, Math.max(0, at - Date.now()));
+  }
+
+  /**
+   * With an onMessage hook, deliveries go one at a time, each after its hook ran. A throwing hook
+   * leaves its message queued; the frames before it still go out, and the next read fails.
+   * @returns {{ code: number, bytes: Uint8Array | null }}
+   */
+  #pollHooked() {
+    /** @type {Uint8Array[]} */
+    const parts = [];
+    let code = 0;
+    for (;;) {
+      const next = this.port.next(this.entry);
+      if (next !== undefined) {
+        try {
+          this.port.hook(this.entry, next);
+        } catch (error) {
+          this.failure = error;
+          break;
+        }
+      }
+      code = this.port.poll(this.entry, 1);
+      if (code === SENT || code === FINISHED) parts.push(this.port.output());
+      if (code !== SENT || next === undefined) break;
+    }
+    return { code, bytes: parts.length > 0 ? concat(parts) : null };
+  }
+
+  #fail() {
+    this.#cleanup();
+    this.port.drop(this.entry);
+    this.controller?.error(this.failure);
+  }
+
+  #cleanup() {
+    this.closed = true;
+    clearTimeout(this.timer);
+    this.signal?.removeEventListener("abort", this.onAbort);
+  }
+}
+
+/**
+ * Joins byte chunks (the one chunk itself when there is one).
+ * @param {Uint8Array[]} parts
+ */
+export function concat(parts) {
+  if (parts.length === 1) return parts[0];
+  let length = 0;
+  for (const p of parts) length += p.length;
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}

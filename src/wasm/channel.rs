@@ -1,0 +1,327 @@
+//! `RawChannel`: a core [`Channel`] for `js/channel.js`. Listeners are addressed by their
+//! numeric key; deliveries cross packed (`crate::pack`); stream bytes and flush results are
+//! returned by separate calls so the hot calls return a number.
+
+use wasm_bindgen::prelude::*;
+
+use crate::channel::{Channel, ChannelConfig, External, Flush, ListenerKey, Next, Numbering, Take, NUMBER_OPTIONS};
+use crate::error::Error;
+use crate::id::{check_id, MessageId};
+use crate::message::{Envelope, Message, SignedMessage};
+use crate::pack::{pack, pack_flush};
+use crate::stream::StreamPoll;
+use crate::wasm::to_js;
+
+/// The core channel behind a JS `Channel`.
+#[wasm_bindgen]
+pub struct RawChannel {
+    inner: Channel,
+    out: Vec<u8>,
+    flush: Flush,
+    keys: Vec<u32>,
+}
+
+fn options(id: &str, options: &JsValue, epoch: f64, external: bool) -> Result<ChannelConfig, Error> {
+    check_id(id).map_err(|_| Error::InvalidOption { name: "id", reason: "1 to 256 visible ASCII characters" })?;
+    let mut config = ChannelConfig::default();
+    for name in NUMBER_OPTIONS {
+        let value = js_sys::Reflect::get(options, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED);
+        if !value.is_undefined() {
+            config.set_number(name, value.as_f64().unwrap_or(f64::NAN))?;
+        }
+    }
+    let overflow = js_sys::Reflect::get(options, &JsValue::from_str("overflow")).unwrap_or(JsValue::UNDEFINED);
+    if !overflow.is_undefined() {
+        config.set_overflow(&overflow.as_string().unwrap_or_default())?;
+    }
+    config.numbering = if external { Numbering::External } else { Numbering::Local { epoch: epoch as u64 } };
+    Ok(config)
+}
+
+/// `-1` sent, `-2` finished, `0` pending with no deadline, `t > 0` pending until `t`.
+fn poll_code(poll: StreamPoll) -> f64 {
+    match poll {
+        StreamPoll::Sent => -1.0,
+        StreamPoll::Finished => -2.0,
+        StreamPoll::Pending { wake_at } => wake_at.map_or(0.0, |t| t.max(1) as f64),
+    }
+}
+
+fn id_text(id: MessageId) -> String {
+    id.to_text()
+}
+
+#[wasm_bindgen]
+impl RawChannel {
+    /// A channel `id` with the options object's numbers (`NUMBER_OPTIONS`) and `overflow`;
+    /// numbered from `epoch`, or by an engine when `external`.
+    #[wasm_bindgen(constructor)]
+    pub fn new(id: String, options_object: &JsValue, epoch: f64, external: bool) -> Result<RawChannel, JsValue> {
+        let config = options(&id, options_object, epoch, external).map_err(to_js)?;
+        Ok(RawChannel {
+            inner: Channel::new(id, config),
+            out: Vec::new(),
+            flush: Flush::default(),
+            keys: Vec::new(),
+        })
+    }
+
+    /// The settings in force as `[retryMs, streamDelayMs, …]` in `NUMBER_OPTIONS` order, then
+    /// the overflow policy's name.
+    pub fn settings(&self) -> js_sys::Array {
+        let c = self.inner.config();
+        let numbers = [
+            c.retry_ms as f64,
+            c.stream_delay_ms as f64,
+            c.keep_alive_ms as f64,
+            c.first_keep_alive_ms as f64,
+            size(c.history_size),
+            size(c.history_bytes),
+            size(c.max_queue),
+            size(c.max_queue_bytes),
+            size(c.max_message_bytes),
+        ];
+        let out: js_sys::Array = numbers.into_iter().map(JsValue::from_f64).collect();
+        out.push(&JsValue::from_str(c.overflow.name()));
+        out
+    }
+
+    /// Registers a listener; returns its key. `actions`: an action listener.
+    pub fn register(&mut self, id: &str, actions: bool) -> Result<u32, JsValue> {
+        let key = self.inner.register_listener(id).map_err(to_js)?;
+        self.inner.set_actions(key, actions).map_err(to_js)?;
+        Ok(key.0)
+    }
+
+    /// Removes a listener (and its stream).
+    pub fn remove(&mut self, key: u32) -> Result<(), JsValue> {
+        self.inner.remove_listener(ListenerKey(key)).map_err(to_js)
+    }
+
+    /// The key of the listener `id`.
+    pub fn key(&self, id: &str) -> Result<u32, JsValue> {
+        self.inner.listener_key(id).map(|k| k.0).map_err(to_js)
+    }
+
+    /// How many listeners are registered.
+    #[wasm_bindgen(getter, js_name = listenerCount)]
+    pub fn listener_count(&self) -> u32 {
+        u32::try_from(self.inner.listener_count()).unwrap_or(u32::MAX)
+    }
+
+    /// The registered listeners' ids.
+    #[wasm_bindgen(js_name = listenerIds)]
+    pub fn listener_ids(&self) -> Vec<String> {
+        self.inner.listener_ids().map(String::from).collect()
+    }
+
+    /// Resumes a listener.
+    pub fn start(&mut self, key: u32) -> Result<(), JsValue> {
+        self.inner.start(ListenerKey(key)).map_err(to_js)
+    }
+
+    /// Pauses a listener.
+    pub fn stop(&mut self, key: u32) -> Result<(), JsValue> {
+        self.inner.stop(ListenerKey(key)).map_err(to_js)
+    }
+
+    /// Whether a listener runs.
+    #[wasm_bindgen(js_name = isRunning)]
+    pub fn is_running(&self, key: u32) -> Result<bool, JsValue> {
+        self.inner.is_running(ListenerKey(key)).map_err(to_js)
+    }
+
+    /// Whether the driver runs a hook before each delivery of a listener.
+    #[wasm_bindgen(js_name = setHooked)]
+    pub fn set_hooked(&mut self, key: u32, hooked: bool) -> Result<(), JsValue> {
+        self.inner.set_hooked(ListenerKey(key), hooked).map_err(to_js)
+    }
+
+    /// Queues a message for one listener; returns its id. `sender` signs it.
+    pub fn dispatch(&mut self, key: u32, kind: String, payload: String, sender: Option<String>) -> Result<String, JsValue> {
+        let (key, message) = (ListenerKey(key), Message::new(kind, payload));
+        let sent = match sender {
+            Some(sender_id) => self.inner.dispatch_signed(key, SignedMessage::new(sender_id, message)),
+            None => self.inner.dispatch(key, message),
+        };
+        sent.map(id_text).map_err(to_js)
+    }
+
+    /// Queues an `_eric_error` reply signed by `sender`.
+    #[wasm_bindgen(js_name = dispatchError)]
+    pub fn dispatch_error(&mut self, key: u32, sender: &str, payload: &str) -> Result<String, JsValue> {
+        self.inner.dispatch_error(ListenerKey(key), sender, payload).map(id_text).map_err(to_js)
+    }
+
+    /// Queues a message for every listener; returns its id.
+    pub fn broadcast(&mut self, kind: String, payload: String) -> Result<String, JsValue> {
+        self.inner.broadcast(Message::new(kind, payload)).map(id_text).map_err(to_js)
+    }
+
+    /// Takes a message an engine numbered. Returns 0 appended, 1 duplicate, 2 after a gap.
+    pub fn accept(
+        &mut self,
+        id: &str,
+        prev: Option<String>,
+        kind: &str,
+        payload: &str,
+        sender: Option<String>,
+        target: Option<String>,
+    ) -> Result<u8, JsValue> {
+        let parse = |text: &str| {
+            MessageId::parse(text).ok_or_else(|| Error::format("engine ids are <number>-<number>"))
+        };
+        let id = parse(id).map_err(to_js)?;
+        let prev = prev.as_deref().map(parse).transpose().map_err(to_js)?;
+        let accepted = self
+            .inner
+            .accept(External {
+                id,
+                prev,
+                kind,
+                payload,
+                sender_id: sender.as_deref(),
+                target: target.as_deref(),
+            })
+            .map_err(to_js)?;
+        Ok(accepted as u8)
+    }
+
+    /// Sets the last id without a message (a channel joining an engine's log).
+    #[wasm_bindgen(js_name = setLastId)]
+    pub fn set_last_id(&mut self, id: Option<String>) -> Result<(), JsValue> {
+        let id = match id {
+            Some(text) => Some(MessageId::parse(&text).ok_or_else(|| to_js(Error::format("ids are <number>-<number>")))?),
+            None => None,
+        };
+        self.inner.set_last_id(id);
+        Ok(())
+    }
+
+    /// The next delivery, packed, without taking it (`commit` takes it): `undefined` when the
+    /// consumer must wait, `null` at the end. `running`: honour stop/start (iterators);
+    /// otherwise eric-sse's `deliver_next` (an empty queue throws `NoMessagesError`).
+    pub fn peek(&mut self, key: u32, running: bool) -> Result<JsValue, JsValue> {
+        let next = self.inner.peek_next(ListenerKey(key), take_mode(running)).map_err(to_js)?;
+        Ok(next_value(&next))
+    }
+
+    /// Takes the delivery `peek` showed (by its id; `undefined` for a notice) if still next.
+    pub fn commit(&mut self, key: u32, id: Option<String>) {
+        let id = id.as_deref().and_then(MessageId::parse);
+        self.inner.commit_id(ListenerKey(key), id);
+    }
+
+    /// `peek` then `commit`.
+    pub fn take(&mut self, key: u32, running: bool) -> Result<JsValue, JsValue> {
+        let next = self.inner.take_next(ListenerKey(key), take_mode(running)).map_err(to_js)?;
+        Ok(next_value(&next))
+    }
+
+    /// Opens a listener's stream (`retry:` and the replay after `last_event_id` come first).
+    #[wasm_bindgen(js_name = openStream)]
+    pub fn open_stream(&mut self, key: u32, last_event_id: Option<String>, now: f64) -> Result<(), JsValue> {
+        self.inner.open_stream(ListenerKey(key), last_event_id.as_deref(), now as u64).map_err(to_js)
+    }
+
+    /// Polls a stream (see `poll_code`); the bytes are in `output()`.
+    pub fn poll(&mut self, key: u32, now: f64, max_frames: u32) -> Result<f64, JsValue> {
+        self.out.clear();
+        let poll = self
+            .inner
+            .poll_stream(ListenerKey(key), now as u64, max_frames as usize, &mut self.out)
+            .map_err(to_js)?;
+        Ok(poll_code(poll))
+    }
+
+    /// The bytes of the last `poll`.
+    pub fn output(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.out)
+    }
+
+    /// What the stream would deliver now (packed), or `undefined`; see `Channel::peek_stream`.
+    #[wasm_bindgen(js_name = peekStream)]
+    pub fn peek_stream(&mut self, key: u32, now: f64) -> Result<JsValue, JsValue> {
+        let next = self.inner.peek_stream(ListenerKey(key), now as u64).map_err(to_js)?;
+        Ok(next.map_or(JsValue::UNDEFINED, |envelope| packed(&envelope)))
+    }
+
+    /// Ends a stream, keeping its listener.
+    #[wasm_bindgen(js_name = dropStream)]
+    pub fn drop_stream(&mut self, key: u32) {
+        self.inner.drop_stream(ListenerKey(key));
+    }
+
+    /// A stream's client is gone: removes its listener.
+    #[wasm_bindgen(js_name = closeStream)]
+    pub fn close_stream(&mut self, key: u32) {
+        self.inner.close_stream(ListenerKey(key));
+    }
+
+    /// Runs a flush; returns the woken keys packed (`crate::pack::pack_flush`). The shared chunk
+    /// is in `shared()`.
+    pub fn flush(&mut self, now: f64) -> Vec<u32> {
+        self.inner.flush(now as u64, &mut self.flush);
+        pack_flush(&self.flush, &mut self.keys);
+        self.keys.clone()
+    }
+
+    /// The chunk the last `flush` gave every shared stream.
+    pub fn shared(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.flush.shared)
+    }
+
+    /// When to flush again for timers (ms), or -1.
+    #[wasm_bindgen(js_name = nextTimeout)]
+    pub fn next_timeout(&self) -> f64 {
+        self.inner.next_timeout().map_or(-1.0, |t| t as f64)
+    }
+
+    /// Ends the channel.
+    #[wasm_bindgen(js_name = notifyEnd)]
+    pub fn notify_end(&mut self) {
+        self.inner.notify_end();
+    }
+
+    /// True once ended.
+    #[wasm_bindgen(getter)]
+    pub fn ended(&self) -> bool {
+        self.inner.is_ended()
+    }
+
+    /// The last message id, or `undefined`.
+    #[wasm_bindgen(getter, js_name = lastId)]
+    pub fn last_id(&self) -> Option<String> {
+        self.inner.last_id().map(id_text)
+    }
+}
+
+fn take_mode(running: bool) -> Take {
+    if running {
+        Take::Running
+    } else {
+        Take::Any
+    }
+}
+
+fn next_value(next: &Next) -> JsValue {
+    match next {
+        Next::Delivery(envelope) => packed(envelope),
+        Next::Wait => JsValue::UNDEFINED,
+        Next::End => JsValue::NULL,
+    }
+}
+
+fn packed(envelope: &Envelope) -> JsValue {
+    let mut text = String::new();
+    pack(envelope, &mut text);
+    JsValue::from_str(&text)
+}
+
+fn size(n: usize) -> f64 {
+    if n == usize::MAX {
+        f64::INFINITY
+    } else {
+        n as f64
+    }
+}

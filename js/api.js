@@ -15,6 +15,8 @@ export {
   ChannelClosedError,
   ParseError,
   ConnectionError,
+  NotInitializedError,
+  WasmLoadError,
 } from "./errors.js";
 export { createHub, ChannelContainer, HubError } from "./hub.js";
 export { ActionListener } from "./channel.js";

@@ -12,6 +12,7 @@ import {
   fromCore,
 } from "./errors.js";
 import { Message, SignedMessage, toJson, unpack } from "./message.js";
+import { assertReady } from "./wasm.js";
 
 const OVERFLOW_POLICIES = { disconnect: 0, "drop-oldest": 1, error: 2 };
 const LIFECYCLE_ENDED = 2;
@@ -48,6 +49,7 @@ function checkType(type) {
 
 /** A listener: an id, a running flag and an optional `onMessage(msg)` hook run at delivery. */
 export class Listener {
+  /** @param {{ id?: string }} [options] */
   constructor({ id } = {}) {
     if (id !== undefined && typeof id !== "string") {
       throw new InvalidListenerError(`listener id must be a string, got ${typeof id}`);
@@ -209,6 +211,7 @@ export class Channel {
       overflow,
     };
     const o = this.#options;
+    assertReady();
     this.#raw = new RawChannel(
       this.id, o.retryMs, o.streamDelayMs, o.keepAliveMs, o.historySize, o.maxQueue,
       OVERFLOW_POLICIES[overflow],
@@ -240,7 +243,7 @@ export class Channel {
     state.key = this.#call(() => this.#raw.register(listener.id));
     state.channel = this;
     this.#listeners.set(listener.id, state);
-    listener._attached?.(this);
+    /** @type {any} */ (listener)._attached?.(this);
     return listener;
   }
 
@@ -270,6 +273,10 @@ export class Channel {
   /**
    * Queues a message for one listener; returns its id. `dispatch(id, message)` also accepts a
    * Message or SignedMessage instance.
+   */
+  /**
+   * @param {string} listenerId @param {any} type @param {any} [payload]
+   * @param {{ senderId?: string }} [options]
    */
   dispatch(listenerId, type, payload, { senderId } = {}) {
     if (type instanceof Message) {
@@ -313,6 +320,7 @@ export class Channel {
    * Messages for one listener as an async iterator. It waits without polling and ends on
    * notifyEnd(), removeListener() or `signal` abort. Breaking out of the loop keeps the listener.
    */
+  /** @param {string} listenerId @param {{ signal?: AbortSignal }} [options] */
   messages(listenerId, { signal } = {}) {
     const state = this.#state(listenerId);
     const channel = this;
@@ -347,6 +355,7 @@ export class Channel {
    * live frames (all pending frames in one chunk per read). Closing or cancelling the stream,
    * or aborting `signal`, removes the listener (its client is gone).
    */
+  /** @param {string} listenerId @param {import("../index.js").StreamOptions} [options] */
   stream(listenerId, { lastEventId, signal } = {}) {
     const state = this.#state(listenerId);
     if (state.streaming) {

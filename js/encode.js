@@ -2,6 +2,7 @@
 
 import { encodeFrame } from "../pkg/eric_sse.js";
 import { InvalidMessageFormatError, fromCore } from "./errors.js";
+import { assertReady } from "./wasm.js";
 
 function text(fields, name) {
   const value = fields[name];
@@ -25,6 +26,7 @@ export function encode(fields) {
   if (retry !== undefined && !(Number.isSafeInteger(retry) && retry >= 0)) {
     throw new InvalidMessageFormatError(`retry must be a non-negative integer (milliseconds), got ${retry}`);
   }
+  assertReady();
   try {
     return encodeFrame(
       text(fields, "event"), text(fields, "data"), text(fields, "id"), retry ?? -1, text(fields, "comment"),

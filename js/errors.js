@@ -1,22 +1,31 @@
 // The exported Error subclasses, and the one place where core errors (strings of the form
 // "<ErrorName>:<message>" thrown by the wasm bindings) become them.
 
+// Each class names itself with a string constant (not `new.target.name`), so `name` survives
+// minifiers that rename classes.
 export class EricSseError extends Error {
+  name = "EricSseError";
+  /** @param {string} [message] @param {{ cause?: unknown }} [options] */
   constructor(message, options) {
     super(message, options);
-    this.name = new.target.name;
   }
 }
-export class NoMessagesError extends EricSseError {}
-export class InvalidListenerError extends EricSseError {}
-export class InvalidChannelError extends EricSseError {}
-export class InvalidMessageFormatError extends EricSseError {}
-export class QueueOverflowError extends EricSseError {}
-export class ChannelClosedError extends EricSseError {}
+export class NoMessagesError extends EricSseError { name = "NoMessagesError"; }
+export class InvalidListenerError extends EricSseError { name = "InvalidListenerError"; }
+export class InvalidChannelError extends EricSseError { name = "InvalidChannelError"; }
+export class InvalidMessageFormatError extends EricSseError { name = "InvalidMessageFormatError"; }
+export class QueueOverflowError extends EricSseError { name = "QueueOverflowError"; }
+export class ChannelClosedError extends EricSseError { name = "ChannelClosedError"; }
+/** The API was used before `init()` (the `eric-sse/init` entry) loaded the .wasm. */
+export class NotInitializedError extends EricSseError { name = "NotInitializedError"; }
+/** The .wasm could not be fetched, read or compiled; the message names the URL tried. */
+export class WasmLoadError extends EricSseError { name = "WasmLoadError"; }
 /** The SSE parser skipped a line longer than `maxLineBytes`. */
-export class ParseError extends EricSseError {}
+export class ParseError extends EricSseError { name = "ParseError"; }
 /** The client gave up: an HTTP status other than 2xx, a wrong content type, or maxRetries. */
 export class ConnectionError extends EricSseError {
+  name = "ConnectionError";
+  /** @param {string} message @param {{ status?: number, attempts?: number, cause?: unknown }} [details] */
   constructor(message, { status, attempts, cause } = {}) {
     super(message, { cause });
     this.status = status;

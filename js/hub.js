@@ -111,8 +111,10 @@ const tooLarge = (max) => new HubError(413, "PayloadTooLargeError", `the body is
  * - limits: maxBodyBytes (65536), maxChannels (1000), maxListenersPerChannel (10000).
  * - cors: true (any origin) or { origin: "https://…" }.
  * - channelOptions: options for every channel the hub creates.
+ * - onError(error, request): called for every error answered with 500 (default: console.error).
  */
-export function createHub({ authorize, limits = {}, cors, channelOptions = {} } = {}) {
+/** @param {import("../index.js").HubOptions} [options] */
+export function createHub({ authorize, limits = {}, cors, channelOptions = {}, onError = logError } = {}) {
   const max = {
     bodyBytes: limits.maxBodyBytes ?? 65536,
     channels: limits.maxChannels ?? 1000,
@@ -280,6 +282,7 @@ export function createHub({ authorize, limits = {}, cors, channelOptions = {} } 
         response = await route(request);
       } catch (error) {
         response = errorResponse(error);
+        if (response.status === 500) report(onError, error, request);
       }
     }
     for (const [name, value] of Object.entries(corsHeaders(request))) response.headers.set(name, value);
@@ -308,6 +311,19 @@ export function createHub({ authorize, limits = {}, cors, channelOptions = {} } 
   }
 
   return { fetch: fetchHandler, channels, execute, connectPort };
+}
+
+/** The default onError: a 500 is never silent. */
+function logError(error, request) {
+  console.error(`eric-sse hub: 500 for ${request?.method} ${request?.url}:`, error);
+}
+
+function report(onError, error, request) {
+  try {
+    onError(error, request);
+  } catch (hookError) {
+    console.error("eric-sse hub: onError threw:", hookError);
+  }
 }
 
 const notAllowed = (allowed) => new HubError(405, "MethodNotAllowedError", `use ${allowed}`);

@@ -17,9 +17,9 @@ export class TaskError extends EricSseError {
   }
 }
 /** The worker running the task died or trapped; the pool replaced it. */
-export class WorkerCrashError extends EricSseError {}
+export class WorkerCrashError extends EricSseError { name = "WorkerCrashError"; }
 /** The pool was closed or terminated. */
-export class PoolClosedError extends EricSseError {}
+export class PoolClosedError extends EricSseError { name = "PoolClosedError"; }
 
 const TRANSFER = Symbol("eric-sse transfer");
 
@@ -39,6 +39,12 @@ const unwrap = (out) => (out && typeof out === "object" && TRANSFER in out ? [ou
 const describe = (error) => ({
   name: error?.name ?? "Error", message: String(error?.message ?? error), stack: error?.stack,
 });
+/** Node's worker_threads without importing a `node:` specifier, so browser bundles stay clean. */
+const workerThreads = () => {
+  const threads = globalThis.process?.getBuiltinModule?.("node:worker_threads");
+  if (!threads) throw new TypeError("eric-sse: WorkerPool needs process.getBuiltinModule (Node >= 20.16)");
+  return threads;
+};
 const isNode = () => typeof process !== "undefined" && typeof process.versions?.node === "string" && typeof Deno === "undefined";
 
 /** Posts the compiled module the page/process already uses. */
@@ -78,9 +84,8 @@ export function serve(tasks) {
       && typeof globalThis.postMessage === "function") {
     setup((m, list) => globalThis.postMessage(m, list ?? []), (fn) => { globalThis.onmessage = (e) => fn(e.data); });
   } else if (isNode()) {
-    import("node:worker_threads").then(({ isMainThread, parentPort }) => {
-      if (!isMainThread && parentPort) setup((m, list) => parentPort.postMessage(m, list ?? []), (fn) => parentPort.on("message", fn));
-    });
+    const { isMainThread, parentPort } = workerThreads();
+    if (!isMainThread && parentPort) setup((m, list) => parentPort.postMessage(m, list ?? []), (fn) => parentPort.on("message", fn));
   }
   return tasks;
 }
@@ -93,13 +98,17 @@ async function spawn(url) {
       post: (m, list) => worker.postMessage(m, list ?? []),
       listen: (onMessage, onCrash) => {
         worker.onmessage = (e) => onMessage(e.data);
-        worker.onerror = (e) => { e.preventDefault?.(); onCrash(new WorkerCrashError(`worker failed: ${e.message ?? "error"}`)); };
+        worker.onerror = (e) => {
+          e.preventDefault?.();
+          const why = e.message || "it did not load (a worker module with bare imports must be bundled: Vite `?worker&url`, esbuild a second entry point)";
+          onCrash(new WorkerCrashError(`worker ${String(url)} failed: ${why}`));
+        };
         worker.onmessageerror = () => onCrash(new WorkerCrashError("a message from the worker could not be read"));
       },
       terminate: () => worker.terminate(),
     };
   }
-  const { Worker: NodeWorker } = await import("node:worker_threads");
+  const { Worker: NodeWorker } = workerThreads();
   const worker = new NodeWorker(url instanceof URL ? url : new URL(url));
   return {
     post: (m, list) => worker.postMessage(m, list ?? []),
@@ -131,6 +140,7 @@ export class WorkerPool {
    * @param options size (workers; default the core count), maxQueue (queued tasks; default
    *   unbounded — a full queue rejects at once).
    */
+  /** @param {any} moduleUrlOrTasks @param {import("../index.js").PoolOptions} [options] */
   constructor(moduleUrlOrTasks, { size, maxQueue = Infinity } = {}) {
     const inline = moduleUrlOrTasks !== null && typeof moduleUrlOrTasks === "object" && !(moduleUrlOrTasks instanceof URL);
     if (inline) this.#tasks = moduleUrlOrTasks;
@@ -163,6 +173,7 @@ export class WorkerPool {
   }
 
   /** Runs `task(payload)` on a worker; resolves to its result. */
+  /** @param {string} task @param {unknown} [payload] @param {import("../index.js").RunOptions} [options] */
   run(task, payload, { transfer: list = [], signal } = {}) {
     if (this.#closed || this.#closing) return Promise.reject(new PoolClosedError("the pool is closed"));
     if (signal?.aborted) return Promise.reject(signal.reason);

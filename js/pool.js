@@ -100,8 +100,8 @@ async function spawn(url) {
         worker.onmessage = (e) => onMessage(e.data);
         worker.onerror = (e) => {
           e.preventDefault?.();
-          const why = e.message || "it did not load (a worker module with bare imports must be bundled: Vite `?worker&url`, esbuild a second entry point)";
-          onCrash(new WorkerCrashError(`worker ${String(url)} failed: ${why}`));
+          onCrash(new WorkerCrashError(`worker ${String(url)} failed: ${e.message || "it did not load"} (a worker module `
+            + "that imports packages must be bundled: Vite `?worker&url`, esbuild a second entry point)"));
         };
         worker.onmessageerror = () => onCrash(new WorkerCrashError("a message from the worker could not be read"));
       },

@@ -411,6 +411,7 @@ async function cleanClone(report) {
   if (clone.status !== 0) return report("pack from a clean clone: git clone", false, clone.out);
   // The clone's target/ lives on in .cache (same clone path every run), so Cargo rebuilds little.
   mkdirSync(join(cache, "clone-target"), { recursive: true });
+  mkdirSync(join(cache, "clone-out"), { recursive: true });
   symlinkSync(join(cache, "clone-target"), join(dir, "target"), "dir");
   const packed = await sh("npm", ["pack", "--json", "--pack-destination", join(cache, "clone-out")], { cwd: dir, timeoutMs: 1_200_000 });
   const listed = packed.out.slice(packed.out.lastIndexOf("\n[\n") + 1);

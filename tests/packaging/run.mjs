@@ -288,12 +288,15 @@ async function nodeRoads(report) {
 async function typeProjects(report) {
   const dir = join(app, "types");
   rmSync(dir, { recursive: true, force: true });
-  for (const project of ["bundler", "node16", "nodenext", "node-only"]) {
+  const check = async (project) => {
     cpSync(join(root, "tests", "types", project), join(dir, project), { recursive: true });
     cpSync(join(root, "tests", "types", "usage.ts"), join(dir, project, "usage.ts"));
     const result = await sh(systemNode(), [join(root, "node_modules", "typescript", "bin", "tsc"), "-p", join(dir, project)]);
     report(`tsc --strict --noEmit: ${project} project (usage and expected errors)`, result.status === 0, result.out.slice(0, 3000));
-  }
+  };
+  // Two at a time: one per core.
+  await Promise.all([check("bundler"), check("node16")]);
+  await Promise.all([check("nodenext"), check("node-only")]);
 }
 
 async function esbuildRoads(report, context) {

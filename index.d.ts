@@ -1,8 +1,62 @@
-// Types for the eric-sse package (every runtime entry exports the same API; the browser /
-// manual-init entry `eric-sse/init` adds `init` and `initSync`).
+// Types for the eric-sse package. Every runtime entry exports this API; the manual-init entry
+// `eric-sse/init` (browsers, workers, bundles) adds `init` and `initSync` (see init.d.ts).
+//
+// No DOM lib needed: the declarations use only what ES2022 plus @types/node (or Deno, Bun, or
+// the DOM lib) declare, and small local shapes for the rest.
 
-/** JSON-serializable values: what payloads are sent as and received back as. */
+/** JSON values: what payloads come back as (parsed from the JSON they were sent as). */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/**
+ * Checks a payload against what `JSON.stringify` can encode: primitives, arrays, objects and
+ * interfaces (optional fields included), and anything with `toJSON` (Date). Functions, symbols
+ * and bigints become `never`, so passing them is a type error.
+ */
+export type Serializable<P> =
+  [P] extends [Json] ? P
+  : P extends string | number | boolean | null | undefined ? P
+  : P extends bigint | symbol | ((...args: never[]) => unknown) ? never
+  : P extends { toJSON(key?: any): any } ? P
+  : P extends object ? { [K in keyof P]: Serializable<P[K]> }
+  : never;
+
+/** What a payload of type P is delivered as: the parsed JSON (Date → string, undefined dropped). */
+export type Jsonified<P> =
+  P extends string | number | boolean | null ? P
+  : P extends { toJSON(key?: any): infer R } ? Jsonified<R>
+  : P extends undefined | bigint | symbol | ((...args: never[]) => unknown) ? never
+  : P extends readonly (infer E)[] ? Array<Jsonified<E> | ([undefined] extends [E] ? null : never)>
+  : P extends object ? { [K in keyof P]: Jsonified<P[K]> }
+  : Json;
+
+/** Deliveries of a Channel<T>: `Json` for the default channel, else T as parsed back from JSON. */
+export type Delivered<T> = [Json] extends [T] ? Json : Jsonified<T>;
+
+/** What a Channel<T> accepts (payloads are also checked with Serializable): any value for the
+ * default channel (`Channel<Json>`, whose deliveries are JSON anyway), else a T. */
+export type Accepts<T> = [Json] extends [T] ? unknown : T;
+
+// ---- platform shapes (so the declarations need no DOM lib) ----
+
+/** Bytes: an ArrayBuffer or a view on one (the DOM's BufferSource). */
+export type Bytes = ArrayBuffer | ArrayBufferView;
+/** A compiled WebAssembly.Module where the platform's types declare one. */
+export type WasmModule = typeof globalThis extends { WebAssembly: { Module: { prototype: infer M } } } ? M : object;
+/** Headers as `fetch` takes them. */
+export type HeadersLike = Headers | Record<string, string> | [string, string][];
+/** A MessagePort, BroadcastChannel or anything with the same message interface. */
+export interface PortLike {
+  postMessage(message: any): void;
+  addEventListener(type: "message", listener: (event: any) => void): void;
+  removeEventListener(type: "message", listener: (event: any) => void): void;
+  start?(): void;
+}
+export interface ListenerOptions {
+  capture?: boolean;
+  once?: boolean;
+  passive?: boolean;
+  signal?: AbortSignal;
+}
 
 export type OverflowPolicy = "disconnect" | "drop-oldest" | "error";
 
@@ -15,15 +69,31 @@ export interface ChannelOptions {
   streamDelayMs?: number;
   /** A `: keep-alive` comment is sent after this much silence on a stream (ms); 0 disables. Default 15000. */
   keepAliveMs?: number;
+  /**
+   * The first keep-alive of a stream that sent nothing since it opened goes out after at most
+   * this long (ms), so a client that left is found by the first failing write. 0: keepAliveMs.
+   * Default 1000.
+   */
+  firstKeepAliveMs?: number;
   /** Messages kept for Last-Event-ID replay. Default 256. */
   historySize?: number;
-  /** Per-listener queue cap (≥ 1, or Infinity). Default 10000. */
+  /** Bytes of messages kept for replay (or Infinity). Default 8 MiB. */
+  historyBytes?: number;
+  /** Per-listener queue cap in messages (≥ 1, or Infinity). Default 10000. */
   maxQueue?: number;
+  /** Per-listener queue cap in bytes (or Infinity); the overflow policy applies to it too. Default 8 MiB. */
+  maxQueueBytes?: number;
+  /** The largest payload (JSON bytes) accepted; larger ones throw PayloadTooLargeError. Default 4 MiB. */
+  maxMessageBytes?: number;
   /** What a full queue does. Default "disconnect". */
   overflow?: OverflowPolicy;
 }
 
-/** A delivered message. `id` is null only for the library's own `_eric_dropped` notice. */
+/**
+ * A delivered message. `id` is `"<epoch>-<seq>"` (the epoch is new for every lifetime of a
+ * channel, so ids never repeat); null only for the library's own notices (`_eric_dropped`,
+ * `_eric_replay_gap`).
+ */
 export interface Delivery<P = Json> {
   id: string | null;
   type: string;
@@ -43,12 +113,13 @@ export class SignedMessage<P = Json> extends Message<P> {
   senderId: string;
 }
 
-export class Listener {
+/** A listener of a Channel<T>; its deliveries are typed by T. */
+export class Listener<T = Json> {
   constructor(options?: { id?: string });
   readonly id: string;
   readonly isRunning: boolean;
   /** Runs at delivery time; if it throws, the message stays queued and the error reaches the consumer. */
-  onMessage?: (message: Delivery) => void;
+  onMessage?: (message: Delivery<Delivered<T>>) => void;
   /** Resumes delivery to streams and iterators. */
   start(): void;
   /** Pauses delivery to streams and iterators; messages keep queueing (bounded by maxQueue). */
@@ -67,44 +138,68 @@ export interface ResponseOptions extends ResponseInit, StreamOptions {
   request?: Request;
 }
 
-export class Channel {
+/**
+ * A channel whose payloads are of type T (anything JSON.stringify encodes). The default,
+ * `Channel<Json>`, accepts any serializable payload (interfaces, Date, optional fields) and
+ * delivers JSON; `Channel<Tick>` accepts Ticks and delivers `Jsonified<Tick>`.
+ */
+export class Channel<T = Json> {
+  /** @throws InvalidOptionError for an option out of its kind or range. */
   constructor(options?: ChannelOptions);
   readonly id: string;
   /** The settings in force, defaults filled in. */
   readonly options: Required<ChannelOptions>;
   /** True once notifyEnd() was called. */
   readonly ended: boolean;
-  addListener(): Listener;
-  /** @throws InvalidListenerError when the id is taken or the listener is registered elsewhere. */
-  registerListener(listener: Listener): Listener;
+  /** The id of the last message, or undefined before the first. */
+  readonly lastId: string | undefined;
+  /** How many listeners are registered. */
+  readonly listenerCount: number;
+  addListener(): Listener<T>;
+  /**
+   * @throws ListenerExistsError when the id is taken, InvalidListenerError when it is malformed
+   * (ids are 1–256 visible ASCII characters) or the listener is registered elsewhere.
+   */
+  registerListener<L extends Listener<any>>(listener: L): L;
   /** @throws InvalidListenerError */
   removeListener(listenerId: string): void;
+  hasListener(listenerId: string): boolean;
   /** @throws InvalidListenerError */
-  getListener(listenerId: string): Listener;
+  getListener(listenerId: string): Listener<T>;
   listenerIds(): string[];
   /**
    * Queues a message for one listener; returns its id.
-   * @throws InvalidListenerError, InvalidMessageFormatError, QueueOverflowError, ChannelClosedError
+   * @throws InvalidListenerError, InvalidMessageFormatError, PayloadTooLargeError, QueueOverflowError,
+   *   ChannelClosedError, MemoryLimitError
    */
-  dispatch(listenerId: string, type: string, payload?: Json, options?: { senderId?: string }): string;
-  dispatch(listenerId: string, message: Message | SignedMessage): string;
+  dispatch<P extends Accepts<T> = never>(listenerId: string, type: string, payload?: P & Serializable<P>, options?: { senderId?: string }): string;
+  dispatch<P extends Accepts<T>>(listenerId: string, message: Message<P & Serializable<P>>): string;
   /**
    * Queues a message for every listener (encoded once); returns its id.
    * @throws InvalidMessageFormatError, QueueOverflowError (policy "error"), ChannelClosedError
    */
-  broadcast(type: string, payload?: Json): string;
-  broadcast(message: Message): string;
+  broadcast<P extends Accepts<T> = never>(type: string, payload?: P & Serializable<P>): string;
+  broadcast<P extends Accepts<T>>(message: Message<P & Serializable<P>>): string;
   /** @throws NoMessagesError when the queue is empty; QueueOverflowError once a disconnected listener is drained. */
-  deliverNext(listenerId: string): Delivery;
+  deliverNext(listenerId: string): Delivery<Delivered<T>>;
   /** Waits without polling; ends on notifyEnd(), removeListener() or abort. */
-  messages(listenerId: string, options?: { signal?: AbortSignal }): AsyncIterableIterator<Delivery>;
+  messages(listenerId: string, options?: { signal?: AbortSignal }): AsyncIterableIterator<Delivery<Delivered<T>>>;
   /** SSE bytes: `retry:`, the replay, then live frames; closing it removes the listener. */
   stream(listenerId: string, options?: StreamOptions): ReadableStream<Uint8Array>;
   /** stream() in a Response with content-type text/event-stream and cache-control no-cache. */
   response(listenerId: string, init?: ResponseOptions): Response;
   /** Delivers what is queued, then ends every stream (with `_eric_channel_closed`) and iterator. */
   notifyEnd(): void;
+  /** Creates, registers and returns a running ActionListener (it consumes its own queue). */
+  addActionListener(): ActionListener;
+  /** Sends an `_eric_error` reply from `fromId` to a listener (how an ActionListener answers a failed action). */
+  replyError(listenerId: string, fromId: string, payload: Json): string;
 }
+
+/** Sets the instance's memory budget in bytes (default 512 MiB): past it, new messages and listeners are refused with MemoryLimitError. */
+export function setMemoryBudget(bytes: number): void;
+/** What every channel's queues, histories and listeners hold now, and the budget. */
+export function memoryUsage(): { liveBytes: number; budgetBytes: number };
 
 export interface FrameFields {
   event?: string;
@@ -118,19 +213,36 @@ export interface FrameFields {
 /** One SSE frame as text. @throws InvalidMessageFormatError on CR/LF in event or id, NUL in id, bad retry. */
 export function encode(fields: FrameFields): string;
 
-export class EricSseError extends Error {}
+/** The base of every error; `name` is a constant per class and `status` the HTTP status the hub answers with. */
+export class EricSseError extends Error {
+  constructor(message?: string, options?: { cause?: unknown });
+  /** The HTTP status the hub answers with (for ConnectionError: the failed response's status). */
+  readonly status: number | undefined;
+}
+/** deliverNext found the queue empty (404). */
 export class NoMessagesError extends EricSseError { name: "NoMessagesError"; }
-export class InvalidListenerError extends EricSseError { name: "InvalidListenerError"; }
-export class InvalidChannelError extends EricSseError { name: "InvalidChannelError"; }
+/** No such listener, a malformed id, or a call that does not fit its state (404). */
+export class InvalidListenerError extends EricSseError { name: "InvalidListenerError" | "ListenerExistsError"; }
+/** A listener with this id is already registered (409). */
+export class ListenerExistsError extends InvalidListenerError { name: "ListenerExistsError"; }
+/** No such channel (404). */
+export class InvalidChannelError extends EricSseError { name: "InvalidChannelError" | "ChannelExistsError"; }
+/** A channel with this id already exists (409). */
+export class ChannelExistsError extends InvalidChannelError { name: "ChannelExistsError"; }
+/** A message type, payload, id, command or SSE field that cannot be sent as it is (400). */
 export class InvalidMessageFormatError extends EricSseError { name: "InvalidMessageFormatError"; }
+/** An option out of its kind or range (400). */
+export class InvalidOptionError extends EricSseError { name: "InvalidOptionError"; }
+/** A queue is full (policy "error") or its listener was cut off (policy "disconnect") (429). */
 export class QueueOverflowError extends EricSseError { name: "QueueOverflowError"; }
+/** The channel ended and accepts no more messages (409). */
 export class ChannelClosedError extends EricSseError { name: "ChannelClosedError"; }
-
-export type InitInput = RequestInfo | URL | Response | BufferSource | WebAssembly.Module;
-/** Browser / manual-init entry only: loads the .wasm (next to the glue by default). */
-export function init(input?: { module_or_path?: InitInput | Promise<InitInput> }): Promise<unknown>;
-/** Browser / manual-init entry only: instantiates from bytes or a compiled module. */
-export function initSync(input: { module: BufferSource | WebAssembly.Module }): unknown;
+/** Past the instance's memory budget (setMemoryBudget) (503). */
+export class MemoryLimitError extends EricSseError { name: "MemoryLimitError"; }
+/** The API was used before `init()` from "eric-sse/init" loaded the .wasm. */
+export class NotInitializedError extends EricSseError { name: "NotInitializedError"; }
+/** The .wasm could not be fetched, read or compiled; the message names the URL tried and the fix. */
+export class WasmLoadError extends EricSseError { name: "WasmLoadError"; }
 
 // ---- SSE parser ----
 
@@ -185,7 +297,7 @@ export interface BackoffOptions {
 
 export interface ConnectOptions {
   method?: string;
-  headers?: HeadersInit;
+  headers?: HeadersLike;
   /** Sent again on every reconnection, so not a ReadableStream. */
   body?: string | ArrayBuffer | ArrayBufferView | Blob | FormData | URLSearchParams;
   /** Sent as Last-Event-ID on the first request. */
@@ -203,9 +315,26 @@ export interface ConnectOptions {
 
 /** The "error" event: `error` says why; `retryInMs` is set when a reconnection follows. */
 export class SseErrorEvent extends Event {
+  readonly type: "error";
   readonly error: unknown;
   readonly retryInMs: number | undefined;
 }
+
+/** A "message" or named event, as EventSource dispatches it. */
+export interface SseMessageEvent extends Event {
+  readonly data: string;
+  readonly lastEventId: string;
+  readonly origin: string;
+}
+
+/** Events an SseClient dispatches; any other name is a named SSE event (an SseMessageEvent). */
+export interface SseClientEventMap {
+  open: Event;
+  error: SseErrorEvent;
+  message: SseMessageEvent;
+}
+
+export type SseClientListener<E> = ((this: SseClient, event: E) => void) | { handleEvent(event: E): void };
 
 export class SseClient extends EventTarget implements AsyncIterable<SseEvent> {
   static readonly CONNECTING: 0;
@@ -217,6 +346,10 @@ export class SseClient extends EventTarget implements AsyncIterable<SseEvent> {
   readonly retryMs: number;
   close(): void;
   [Symbol.asyncIterator](): AsyncIterableIterator<SseEvent>;
+  addEventListener<K extends keyof SseClientEventMap>(type: K, listener: SseClientListener<SseClientEventMap[K]> | null, options?: boolean | ListenerOptions): void;
+  addEventListener(type: string, listener: SseClientListener<SseMessageEvent> | null, options?: boolean | ListenerOptions): void;
+  removeEventListener<K extends keyof SseClientEventMap>(type: K, listener: SseClientListener<SseClientEventMap[K]> | null, options?: boolean | { capture?: boolean }): void;
+  removeEventListener(type: string, listener: SseClientListener<SseMessageEvent> | null, options?: boolean | { capture?: boolean }): void;
 }
 
 /** SSE over fetch with reconnection, Last-Event-ID and backoff. Iterate it or listen to it. */
@@ -232,7 +365,7 @@ export class ConnectionError extends EricSseError {
 // ---- hub ----
 
 export type HubAction =
-  | "createChannel" | "removeChannel" | "addListener" | "removeListener"
+  | "listChannels" | "createChannel" | "removeChannel" | "addListener" | "removeListener"
   | "dispatch" | "broadcast" | "listen" | "watch";
 
 export interface HubOptions {
@@ -244,6 +377,8 @@ export interface HubOptions {
   cors?: true | { origin: string };
   /** Options for every channel the hub creates. */
   channelOptions?: Omit<ChannelOptions, "id">;
+  /** Called for every error answered with 500 (`request` is the one that failed; undefined for ports). Default: console.error. */
+  onError?(error: unknown, request: Request | undefined): void;
 }
 
 /** eric-sse's controller protocol: c channel, v verb, t type, p payload, r receiver listener. */
@@ -255,8 +390,13 @@ export interface Command {
   r?: string;
 }
 
+/** Channels by id (eric-sse's channel container); the hub's state. */
 export class ChannelContainer {
+  /** @throws ChannelExistsError when the id is taken. */
   add(channel: Channel): Channel;
+  /** Adds what `make(id)` builds unless the id is taken (ChannelExistsError, before anything is built). */
+  create(id: string, make: (id: string) => Channel): Channel;
+  has(id: string): boolean;
   /** @throws InvalidChannelError */
   get(id: string): Channel;
   /** Ends the channel (streams close with _eric_channel_closed) and forgets it. */
@@ -269,20 +409,30 @@ export interface Hub {
   /** The Web-standard handler: `export default hub`, `Deno.serve(hub.fetch)`, `respondWith(hub.fetch(req))`. */
   fetch(request: Request): Promise<Response>;
   channels: ChannelContainer;
-  /** Runs one command (as POST /command does); l/w resolve to a `listen` target. */
+  /** Runs one command (as POST /command does); l/w resolve to the stream to open. */
   execute(command: Command, request?: Request): Promise<
     | { ack: true; id?: string } | { c: string } | { r: string }
-    | { listen: { channel: Channel; listener: string } }>;
+    | { stream: { channel: Channel; listener: string } }>;
   /** Serves commands on a MessagePort or BroadcastChannel; returns a function that stops it. */
-  connectPort(port: MessagePort | BroadcastChannel): () => void;
+  connectPort(port: PortLike): () => void;
 }
 
 export function createHub(options?: HubOptions): Hub;
 
-/** What the hub answers with: `status` and `{ error: { name, message } }`. */
-export class HubError extends EricSseError {
-  readonly status: number;
-}
+/** Errors of the hub's protocol; the hub answers `status` and `{ error: { name, message } }`. */
+export class HubError extends EricSseError { readonly status: number; }
+/** No route for the path (404). */
+export class NotFoundError extends HubError { name: "NotFoundError"; }
+/** The route takes other methods (405); `allow` lists them. */
+export class MethodNotAllowedError extends HubError { name: "MethodNotAllowedError"; readonly allow: string | undefined; }
+/** A body or payload over its limit (413). */
+export class PayloadTooLargeError extends HubError { name: "PayloadTooLargeError"; }
+/** authorize answered 401. */
+export class UnauthorizedError extends HubError { name: "UnauthorizedError"; }
+/** authorize refused (403). */
+export class ForbiddenError extends HubError { name: "ForbiddenError"; }
+/** maxChannels or maxListenersPerChannel reached (429). */
+export class LimitExceededError extends HubError { name: "LimitExceededError"; }
 
 // ---- worker pool, data processing, action listener ----
 
@@ -295,7 +445,7 @@ export interface PoolOptions {
 
 export interface RunOptions {
   /** ArrayBuffers moved to the worker instead of copied. */
-  transfer?: Transferable[];
+  transfer?: readonly object[];
   /** Aborting removes a queued task, or terminates (and replaces) the worker running it. */
   signal?: AbortSignal;
 }
@@ -323,7 +473,7 @@ export class WorkerPool {
 /** Worker side: answers the pool's runs with tasks[name](payload); returns `tasks`. */
 export function serve<T extends Tasks>(tasks: T): T;
 /** From a task: return `value`, moving the ArrayBuffers in `list` back to the caller. */
-export function transfer<T>(value: T, list: Transferable[]): T;
+export function transfer<T>(value: T, list: readonly object[]): T;
 
 /** A task threw; `name`, `message` and `stack` are the worker side's. */
 export class TaskError extends EricSseError { readonly remoteStack: string | undefined; }
@@ -339,14 +489,14 @@ export interface DataProcessingOptions extends ChannelOptions {
 }
 
 /** A channel whose listener queues drain through a WorkerPool (eric-sse's DataProcessingChannel). */
-export class DataProcessingChannel extends Channel {
+export class DataProcessingChannel<T = Json> extends Channel<T> {
   constructor(options: DataProcessingOptions);
   /** Results `{ id, type, payload: result }` in completion order (or dispatch order with `ordered`);
    * ends after notifyEnd() once in-flight work is done; a task failure is thrown. */
   process(listenerId: string, options?: { ordered?: boolean; signal?: AbortSignal }): AsyncGenerator<Delivery<unknown>>;
 }
 
-export type Reply = Message | { type: string; payload?: Json };
+export type Reply = Message<unknown> | { type: string; payload?: unknown };
 
 /**
  * Acts on its own messages: for a type with an action, fn(message) returns replies dispatched back
@@ -362,7 +512,4 @@ export class ActionListener extends Listener {
   onError: (error: unknown, message: Delivery | undefined) => void;
 }
 
-export interface Channel {
-  /** Creates, registers and returns a running ActionListener (it consumes its own queue). */
-  addActionListener(): ActionListener;
-}
+

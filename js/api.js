@@ -33,6 +33,7 @@ export {
   WorkerCrashError,
   PoolClosedError,
   NotInitializedError,
+  WasmLoadError,
 } from "./errors.js";
 export { createHub, ChannelContainer } from "./hub/index.js";
 export { WorkerPool, serve, transfer } from "./pool.js";

@@ -13,7 +13,7 @@ import { ACTIONS, bindings } from "./internal.js";
 import { Listener } from "./listener.js";
 import { Message, SignedMessage, toJson, unpack } from "./message.js";
 import { SseSource } from "./stream.js";
-import { requireCore } from "./wasm.js";
+import { assertReady } from "./wasm.js";
 
 /** The numeric options, in the order `RawChannel.settings()` returns them (src/channel.rs). */
 const NUMBER_OPTIONS = [
@@ -56,7 +56,7 @@ export class Channel {
     }
     const { id = newId("channel") } = /** @type {{ id?: unknown }} */ (options);
     if (typeof id !== "string") throw new InvalidOptionError("option id must be a string");
-    requireCore();
+    assertReady();
     this.#raw = new RawChannel(id, options, nextEpoch(), false);
     /** @type {string} */
     this.id = id;

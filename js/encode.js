@@ -2,7 +2,7 @@
 
 import { encodeFrame } from "../pkg/eric_sse.js";
 import { InvalidMessageFormatError } from "./errors.js";
-import { requireCore } from "./wasm.js";
+import { assertReady } from "./wasm.js";
 
 /**
  * @param {Record<string, unknown>} fields
@@ -33,6 +33,6 @@ export function encode(fields) {
   if (retry !== undefined && !(Number.isSafeInteger(retry) && retry >= 0)) {
     throw new InvalidMessageFormatError(`retry must be a non-negative integer (milliseconds), got ${retry}`);
   }
-  requireCore();
+  assertReady();
   return encodeFrame(text(fields, "event"), text(fields, "data"), text(fields, "id"), retry ?? -1, text(fields, "comment"));
 }

@@ -1,7 +1,8 @@
 // Every error class the package throws, in one file, and the one place where core errors become
 // them: `coreError`, which the wasm bindings import and call for every refusal of the Rust core.
-// Each class's `name` and `status` (the HTTP status the hub answers with) are string and number
-// literals on its prototype, so minifiers cannot rename them and the hub's JSON stays stable.
+// Each class's `name` and `status` (the HTTP status the hub answers with) are literals returned
+// by prototype getters: minifiers cannot rename them, the hub's JSON stays stable, and classes a
+// bundle does not use (the pool's) are side-effect free, so tree-shaking drops them.
 
 /** The base of every error eric-sse throws. */
 export class EricSseError extends Error {
@@ -9,79 +10,106 @@ export class EricSseError extends Error {
   constructor(message, options) {
     super(message, options);
   }
+  get name() { return "EricSseError"; }
+  /** The HTTP status the hub answers with for this error. @returns {number | undefined} */
+  get status() { return 500; }
 }
 
-/**
- * @param {Function} Class
- * @param {string} name
- * @param {number} status
- */
-function describe(Class, name, status) {
-  Object.defineProperty(Class.prototype, "name", { value: name, writable: true, configurable: true });
-  Object.defineProperty(Class.prototype, "status", { value: status, writable: true, configurable: true });
-}
-
-describe(EricSseError, "EricSseError", 500);
 
 // ---- raised by the Rust core (names: src/error.rs `names`) ----
 /** deliverNext found the queue empty. */
-export class NoMessagesError extends EricSseError {}
-describe(NoMessagesError, "NoMessagesError", 404);
+export class NoMessagesError extends EricSseError {
+  get name() { return "NoMessagesError"; }
+  get status() { return 404; }
+}
 /** No such listener, a malformed id, or a call that does not fit the listener's state. */
-export class InvalidListenerError extends EricSseError {}
-describe(InvalidListenerError, "InvalidListenerError", 404);
+export class InvalidListenerError extends EricSseError {
+  get name() { return "InvalidListenerError"; }
+  get status() { return 404; }
+}
 /** A listener with this id is already registered. */
-export class ListenerExistsError extends InvalidListenerError {}
-describe(ListenerExistsError, "ListenerExistsError", 409);
+export class ListenerExistsError extends InvalidListenerError {
+  get name() { return "ListenerExistsError"; }
+  get status() { return 409; }
+}
 /** No such channel, or a malformed channel id. */
-export class InvalidChannelError extends EricSseError {}
-describe(InvalidChannelError, "InvalidChannelError", 404);
+export class InvalidChannelError extends EricSseError {
+  get name() { return "InvalidChannelError"; }
+  get status() { return 404; }
+}
 /** A channel with this id already exists. */
-export class ChannelExistsError extends InvalidChannelError {}
-describe(ChannelExistsError, "ChannelExistsError", 409);
+export class ChannelExistsError extends InvalidChannelError {
+  get name() { return "ChannelExistsError"; }
+  get status() { return 409; }
+}
 /** A message type, payload, id, command or SSE field that cannot be sent as it is. */
-export class InvalidMessageFormatError extends EricSseError {}
-describe(InvalidMessageFormatError, "InvalidMessageFormatError", 400);
+export class InvalidMessageFormatError extends EricSseError {
+  get name() { return "InvalidMessageFormatError"; }
+  get status() { return 400; }
+}
 /** An option that is not of its kind or range. */
-export class InvalidOptionError extends EricSseError {}
-describe(InvalidOptionError, "InvalidOptionError", 400);
+export class InvalidOptionError extends EricSseError {
+  get name() { return "InvalidOptionError"; }
+  get status() { return 400; }
+}
 /** A listener's queue is full (policy "error") or it was cut off for overflowing (policy "disconnect"). */
-export class QueueOverflowError extends EricSseError {}
-describe(QueueOverflowError, "QueueOverflowError", 429);
+export class QueueOverflowError extends EricSseError {
+  get name() { return "QueueOverflowError"; }
+  get status() { return 429; }
+}
 /** The channel ended (notifyEnd) and accepts no more messages. */
-export class ChannelClosedError extends EricSseError {}
-describe(ChannelClosedError, "ChannelClosedError", 409);
+export class ChannelClosedError extends EricSseError {
+  get name() { return "ChannelClosedError"; }
+  get status() { return 409; }
+}
 /** Holding this would pass the instance's memory budget (setMemoryBudget). */
-export class MemoryLimitError extends EricSseError {}
-describe(MemoryLimitError, "MemoryLimitError", 503);
+export class MemoryLimitError extends EricSseError {
+  get name() { return "MemoryLimitError"; }
+  get status() { return 503; }
+}
 
 // ---- the hub's protocol (NotFound, MethodNotAllowed and PayloadTooLarge come from the core) ----
 /** An error the hub answers with: `status` and a JSON body `{ error: { name, message } }`. */
-export class HubError extends EricSseError {}
-describe(HubError, "HubError", 500);
-export class NotFoundError extends HubError {}
-describe(NotFoundError, "NotFoundError", 404);
+export class HubError extends EricSseError {
+  get name() { return "HubError"; }
+  get status() { return 500; }
+}
+export class NotFoundError extends HubError {
+  get name() { return "NotFoundError"; }
+  get status() { return 404; }
+}
 export class MethodNotAllowedError extends HubError {
   /** @param {string} message @param {string} [allow] the methods the route takes */
   constructor(message, allow) {
     super(message);
     this.allow = allow;
   }
+  get name() { return "MethodNotAllowedError"; }
+  get status() { return 405; }
 }
-describe(MethodNotAllowedError, "MethodNotAllowedError", 405);
-export class PayloadTooLargeError extends HubError {}
-describe(PayloadTooLargeError, "PayloadTooLargeError", 413);
-export class UnauthorizedError extends HubError {}
-describe(UnauthorizedError, "UnauthorizedError", 401);
-export class ForbiddenError extends HubError {}
-describe(ForbiddenError, "ForbiddenError", 403);
-export class LimitExceededError extends HubError {}
-describe(LimitExceededError, "LimitExceededError", 429);
+export class PayloadTooLargeError extends HubError {
+  get name() { return "PayloadTooLargeError"; }
+  get status() { return 413; }
+}
+export class UnauthorizedError extends HubError {
+  get name() { return "UnauthorizedError"; }
+  get status() { return 401; }
+}
+export class ForbiddenError extends HubError {
+  get name() { return "ForbiddenError"; }
+  get status() { return 403; }
+}
+export class LimitExceededError extends HubError {
+  get name() { return "LimitExceededError"; }
+  get status() { return 429; }
+}
 
 // ---- the client and the parser ----
 /** The SSE parser skipped a line or an event over its limit. */
-export class ParseError extends EricSseError {}
-describe(ParseError, "ParseError", 400);
+export class ParseError extends EricSseError {
+  get name() { return "ParseError"; }
+  get status() { return 400; }
+}
 /** The client gave up: a status other than 200, a wrong content type, or maxRetries. */
 export class ConnectionError extends EricSseError {
   /**
@@ -90,13 +118,13 @@ export class ConnectionError extends EricSseError {
    */
   constructor(message, { status, attempts, cause } = {}) {
     super(message, { cause });
-    /** @type {number | undefined} */
-    this.status = status;
+    // Here `status` is the status of the response that failed the connection, if one did.
+    Object.defineProperty(this, "status", { value: status, writable: true, enumerable: true, configurable: true });
     /** @type {number | undefined} */
     this.attempts = attempts;
   }
+  get name() { return "ConnectionError"; }
 }
-describe(ConnectionError, "ConnectionError", 502);
 
 // ---- the worker pool ----
 /** A task threw; `name`, `message` and `stack` are the worker side's. */
@@ -108,19 +136,31 @@ export class TaskError extends EricSseError {
     this.remoteStack = stack;
     if (stack) this.stack = stack;
   }
+  get name() { return "TaskError"; }
+  get status() { return 500; }
 }
-describe(TaskError, "TaskError", 500);
 /** The worker running the task died or trapped; the pool replaced it. */
-export class WorkerCrashError extends EricSseError {}
-describe(WorkerCrashError, "WorkerCrashError", 500);
+export class WorkerCrashError extends EricSseError {
+  get name() { return "WorkerCrashError"; }
+  get status() { return 500; }
+}
 /** The pool was closed or terminated. */
-export class PoolClosedError extends EricSseError {}
-describe(PoolClosedError, "PoolClosedError", 503);
+export class PoolClosedError extends EricSseError {
+  get name() { return "PoolClosedError"; }
+  get status() { return 503; }
+}
 
 // ---- loading ----
 /** The API was used before the WebAssembly module was loaded (`await init()`). */
-export class NotInitializedError extends EricSseError {}
-describe(NotInitializedError, "NotInitializedError", 500);
+export class NotInitializedError extends EricSseError {
+  get name() { return "NotInitializedError"; }
+  get status() { return 500; }
+}
+/** The .wasm could not be fetched, read or compiled; the message names the URL tried. */
+export class WasmLoadError extends EricSseError {
+  get name() { return "WasmLoadError"; }
+  get status() { return 500; }
+}
 
 /** @type {Record<string, new (message: string) => EricSseError>} */
 const CORE = {

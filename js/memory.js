@@ -3,7 +3,7 @@
 
 import { memoryUsage as usage, setMemoryBudget as setBudget } from "../pkg/eric_sse.js";
 import { InvalidOptionError } from "./errors.js";
-import { requireCore } from "./wasm.js";
+import { assertReady } from "./wasm.js";
 
 /**
  * Sets the budget in bytes (default 512 MiB). Lowering it under what is held refuses new
@@ -14,13 +14,13 @@ export function setMemoryBudget(bytes) {
   if (!(Number.isSafeInteger(bytes) && bytes >= 0)) {
     throw new InvalidOptionError(`the memory budget must be a non-negative integer (bytes), got ${bytes}`);
   }
-  requireCore();
+  assertReady();
   setBudget(bytes);
 }
 
 /** What messages and listeners hold now, and the budget: `{ liveBytes, budgetBytes }`. */
 export function memoryUsage() {
-  requireCore();
+  assertReady();
   const [liveBytes, budgetBytes] = usage();
   return { liveBytes, budgetBytes };
 }

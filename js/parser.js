@@ -3,6 +3,7 @@
 
 import { RawParser } from "../pkg/eric_sse.js";
 import { ParseError } from "./errors.js";
+import { assertReady } from "./wasm.js";
 
 const CR = "\r";
 // The spec's UTF-8 decode: invalid bytes become U+FFFD. The batch never starts with a BOM.
@@ -50,6 +51,7 @@ export function createParser(handlers) {
   if (!(Number.isSafeInteger(maxLineBytes) && maxLineBytes >= 0)) {
     throw new RangeError("eric-sse: maxLineBytes must be a non-negative integer (0: no limit)");
   }
+  assertReady();
   const raw = new RawParser(maxLineBytes);
   if (lastEventId !== undefined) raw.lastEventId = String(lastEventId);
   // A string chunk may end inside a surrogate pair: hold the high half for the next chunk.
@@ -66,7 +68,8 @@ export function createParser(handlers) {
         packed = raw.feedText(text);
       }
       else if (ArrayBuffer.isView(chunk) || chunk instanceof ArrayBuffer) {
-        packed = raw.feed(new Uint8Array(chunk.buffer ?? chunk, chunk.byteOffset ?? 0, chunk.byteLength));
+        const view = /** @type {any} */ (chunk);
+        packed = raw.feed(new Uint8Array(view.buffer ?? view, view.byteOffset ?? 0, view.byteLength));
       } else throw new TypeError("eric-sse: feed() takes a Uint8Array or a string");
       if (packed.length === 0) return;
       const failures = [];
@@ -85,6 +88,7 @@ export function createParser(handlers) {
 
 /** Bytes (or strings) in, `{ type, data, lastEventId }` events out, for `pipeThrough`. */
 export class SseParserStream extends TransformStream {
+  /** @param {{ onRetry?: (ms: number) => void, onComment?: (text: string) => void, maxLineBytes?: number }} [options] */
   constructor({ onRetry, onComment, maxLineBytes } = {}) {
     let parser;
     super({

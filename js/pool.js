@@ -27,6 +27,12 @@ const unwrap = (out) => (out && typeof out === "object" && TRANSFER in out ? [ou
 const describe = (error) => ({
   name: error?.name ?? "Error", message: String(error?.message ?? error), stack: error?.stack,
 });
+/** Node's worker_threads without importing a `node:` specifier, so browser bundles stay clean. */
+const workerThreads = () => {
+  const threads = globalThis.process?.getBuiltinModule?.("node:worker_threads");
+  if (!threads) throw new TypeError("eric-sse: WorkerPool needs process.getBuiltinModule (Node >= 20.16)");
+  return threads;
+};
 const isNode = () => typeof process !== "undefined" && typeof process.versions?.node === "string" && typeof Deno === "undefined";
 
 /** Posts the compiled module the page/process already uses. */
@@ -66,9 +72,8 @@ export function serve(tasks) {
       && typeof globalThis.postMessage === "function") {
     setup((m, list) => globalThis.postMessage(m, list ?? []), (fn) => { globalThis.onmessage = (e) => fn(e.data); });
   } else if (isNode()) {
-    import("node:worker_threads").then(({ isMainThread, parentPort }) => {
-      if (!isMainThread && parentPort) setup((m, list) => parentPort.postMessage(m, list ?? []), (fn) => parentPort.on("message", fn));
-    });
+    const { isMainThread, parentPort } = workerThreads();
+    if (!isMainThread && parentPort) setup((m, list) => parentPort.postMessage(m, list ?? []), (fn) => parentPort.on("message", fn));
   }
   return tasks;
 }
@@ -81,13 +86,17 @@ async function spawn(url) {
       post: (m, list) => worker.postMessage(m, list ?? []),
       listen: (onMessage, onCrash) => {
         worker.onmessage = (e) => onMessage(e.data);
-        worker.onerror = (e) => { e.preventDefault?.(); onCrash(new WorkerCrashError(`worker failed: ${e.message ?? "error"}`)); };
+        worker.onerror = (e) => {
+          e.preventDefault?.();
+          onCrash(new WorkerCrashError(`worker ${String(url)} failed: ${e.message || "it did not load"} (a worker module `
+            + "that imports packages must be bundled: Vite `?worker&url`, esbuild a second entry point)"));
+        };
         worker.onmessageerror = () => onCrash(new WorkerCrashError("a message from the worker could not be read"));
       },
       terminate: () => worker.terminate(),
     };
   }
-  const { Worker: NodeWorker } = await import("node:worker_threads");
+  const { Worker: NodeWorker } = workerThreads();
   const worker = new NodeWorker(url instanceof URL ? url : new URL(url));
   return {
     post: (m, list) => worker.postMessage(m, list ?? []),
@@ -119,6 +128,7 @@ export class WorkerPool {
    * @param options size (workers; default the core count), maxQueue (queued tasks; default
    *   unbounded — a full queue rejects at once).
    */
+  /** @param {any} moduleUrlOrTasks @param {import("../index.js").PoolOptions} [options] */
   constructor(moduleUrlOrTasks, { size, maxQueue = Infinity } = {}) {
     const inline = moduleUrlOrTasks !== null && typeof moduleUrlOrTasks === "object" && !(moduleUrlOrTasks instanceof URL);
     if (inline) this.#tasks = moduleUrlOrTasks;
@@ -151,6 +161,7 @@ export class WorkerPool {
   }
 
   /** Runs `task(payload)` on a worker; resolves to its result. */
+  /** @param {string} task @param {unknown} [payload] @param {import("../index.js").RunOptions} [options] */
   run(task, payload, { transfer: list = [], signal } = {}) {
     if (this.#closed || this.#closing) return Promise.reject(new PoolClosedError("the pool is closed"));
     if (signal?.aborted) return Promise.reject(signal.reason);

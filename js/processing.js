@@ -11,6 +11,7 @@ export class DataProcessingChannel extends Channel {
 
   /** @param options pool (a WorkerPool), task (its task name), maxWorkers (tasks in flight;
    *   default the pool's size), and any Channel option. */
+  /** @param {Partial<import("../index.js").DataProcessingOptions>} [options] */
   constructor({ pool, task, maxWorkers, ...options } = {}) {
     super(options);
     if (!(pool instanceof WorkerPool)) throw new TypeError("eric-sse: DataProcessingChannel needs { pool: WorkerPool }");
@@ -27,6 +28,7 @@ export class DataProcessingChannel extends Channel {
    * Ends after notifyEnd() (or removeListener/abort) once in-flight work has finished; a task
    * failure is thrown by the iterator.
    */
+  /** @param {string} listenerId @param {{ ordered?: boolean, signal?: AbortSignal }} [options] */
   async *process(listenerId, { ordered = false, signal } = {}) {
     const source = this.messages(listenerId, { signal })[Symbol.asyncIterator]();
     const running = new Map();

@@ -2,7 +2,7 @@
 // repository, plus routes answered by a Web-standard handler (Request → Response).
 import { createReadStream, existsSync, statSync } from "node:fs";
 import { createServer } from "node:http";
-import { extname, join, normalize } from "node:path";
+import { extname, join, normalize, relative, resolve, sep } from "node:path";
 import { root } from "./lib.mjs";
 
 const TYPES = {
@@ -41,11 +41,13 @@ async function send(response, res) {
 }
 
 /**
- * Serves files under `base` (a folder of the repository) and asks `handle(request)` first;
- * `handle` returns a Response, or undefined to fall through to files. Resolves to { url, close }.
+ * Serves files under `base` (a folder of the repository, or an absolute path) and asks
+ * `handle(request)` first; `handle` returns a Response, or undefined to fall through to files.
+ * `allow` (path prefixes such as "/www/") limits which files are served; anything else is 404.
+ * Resolves to { url, close }.
  */
-export function serve({ base = "", handle = () => undefined, port = 0, index = "index.html" } = {}) {
-  const folder = join(root, base);
+export function serve({ base = "", handle = () => undefined, port = 0, index = "index.html", allow = null } = {}) {
+  const folder = resolve(root, base);
   const server = createServer(async (req, res) => {
     try {
       const origin = `http://${req.headers.host ?? "127.0.0.1"}`;
@@ -54,6 +56,10 @@ export function serve({ base = "", handle = () => undefined, port = 0, index = "
       const path = decodeURIComponent(new URL(req.url, origin).pathname);
       let file = normalize(join(folder, path));
       if (!file.startsWith(folder)) return send(new Response("forbidden", { status: 403 }), res);
+      const served = `/${relative(folder, file).split(sep).join("/")}`;
+      if (allow && !allow.some((prefix) => `${served}/`.startsWith(prefix))) {
+        return send(new Response("not found", { status: 404 }), res);
+      }
       if (existsSync(file) && statSync(file).isDirectory()) file = join(file, index);
       if (!existsSync(file)) return send(new Response("not found", { status: 404 }), res);
       res.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream", "cache-control": "no-cache" });

@@ -6,6 +6,9 @@
 import { build } from "./build.mjs";
 import { serve } from "./serve.mjs";
 
+/** What the demo page needs: the page, the package's JS and wasm, and the service worker example. */
+export const DEMO_FILES = ["/www/", "/js/", "/pkg/", "/examples/service-worker/"];
+
 /** Serves the demo; resolves to { url, close }. The Chromium tests use it too. */
 export async function startDemo({ port = 0, tickMs = 2000 } = {}) {
   const { Channel, EricSseError } = await import("eric-sse");
@@ -32,7 +35,7 @@ export async function startDemo({ port = 0, tickMs = 2000 } = {}) {
     return undefined;
   }
 
-  const server = await serve({ handle, port }).catch(() => serve({ handle, port: 0 }));
+  const server = await serve({ handle, port, allow: DEMO_FILES }).catch(() => serve({ handle, port: 0, allow: DEMO_FILES }));
   return {
     url: server.url,
     close: async () => {

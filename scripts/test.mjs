@@ -1,6 +1,7 @@
 // `npm test`: sets up what is missing, builds, then runs every stage and prints one closing
 // line "N passed, M failed". Stages: cargo test, clippy (panic lints), the package's export
-// map, the shared suite under Node 20 and Node 24 (node:test), Deno, workerd and Chromium.
+// map, the shared suite under Node 20 and Node 24 (node:test), Deno and Bun, checkJs, workerd,
+// Chromium, and packaging (the packed tarball through real bundlers and runtimes).
 import { spawn, spawnSync } from "node:child_process";
 import { copyFileSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -53,6 +54,7 @@ async function stage(title, cmd, args, parse, options = {}) {
 const sum = (text, re) => [...text.matchAll(re)].reduce((n, m) => n + Number(m[1]), 0);
 const cargoCounts = (text) => ({ passed: sum(text, /(\d+) passed;/g), failed: sum(text, /(\d+) failed;/g) });
 const tapCounts = (text) => ({ passed: sum(text, /^# pass (\d+)/gm), failed: sum(text, /^# fail (\d+)/gm) });
+const bunCounts = (text) => ({ passed: sum(text, /^\s*(\d+) pass$/gm), failed: sum(text, /^\s*(\d+) fail$/gm) });
 const denoCounts = (text) => ({ passed: sum(text, /(\d+) passed/g), failed: sum(text, /(\d+) failed/g) });
 const exitOnly = (text, status) => ({ passed: 1, failed: 0, status });
 
@@ -131,15 +133,19 @@ for (const node of [systemNode(), node24]) {
 }
 await stage("Deno (deno test)", bin("deno"), ["test", "-A", "--no-check", "--node-modules-dir=manual", "deno.test.mjs"],
   denoCounts, { cwd: denoConsumer(), env });
+await stage("Bun (bun test)", bin("bun"), ["test", "tests/bun/suite.test.mjs"], bunCounts, { env });
 await sseServer.close();
 await stage("TypeScript declarations (deno check of tests/types/usage.ts)", bin("deno"),
   ["check", "--node-modules-dir=manual", "usage.ts"], exitOnly, { cwd: join(root, "test-output", "consumer") });
+await stage("TypeScript: checkJs over js/ and index.d.ts/JS drift (tsc -p tsconfig.json)", systemNode(),
+  [join(root, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.json"], exitOnly);
 const { runWorkerd } = await import("../tests/workerd/run.mjs");
 await inProcess("workerd (real workerd over 127.0.0.1)", runWorkerd);
 const { runHubExamples } = await import("../tests/hub/run.mjs");
 await inProcess("hub examples (workerd and Deno over 127.0.0.1)", runHubExamples);
 const { runBrowser } = await import("../tests/browser/run.mjs");
 await inProcess("Chromium (headless, playwright-core)", runBrowser);
+await inProcess("packaging (npm pack → wrangler, esbuild, Vite, Bun, Deno, Node, tsc)", (await import("../tests/packaging/run.mjs")).runPackaging);
 
 if (failures.length) console.log(`\nFailures:\n${failures.map((f) => `  - ${f}`).join("\n")}`);
 console.log(`\nall stages took ${((Date.now() - started) / 1000).toFixed(0)} s`);

@@ -8,7 +8,7 @@ import { Channel } from "../channel.js";
 import { ForbiddenError, LimitExceededError, UnauthorizedError } from "../errors.js";
 import { newId } from "../ids.js";
 import { Listener } from "../listener.js";
-import { requireCore } from "../wasm.js";
+import { assertReady } from "../wasm.js";
 import { ChannelContainer } from "./container.js";
 import { corsHeaders, errorResponse, preflight, readJson, reply } from "./http.js";
 import { servePort } from "./port.js";
@@ -31,8 +31,8 @@ import { servePort } from "./port.js";
  *   | { removed: true } | { stream: { channel: Channel, listener: string } }} Outcome
  */
 
-/** @param {unknown} error @param {Request | undefined} request */
-const logError = (error, request) => console.error(`eric-sse hub: ${request?.method ?? ""} ${request?.url ?? "(port)"}:`, error);
+/** The default onError: a 500 is never silent. @param {unknown} error @param {Request | undefined} request */
+const logError = (error, request) => console.error(`eric-sse hub: 500 for ${request?.method ?? "port"} ${request?.url ?? "message"}:`, error);
 
 /**
  * @param {object} [options]
@@ -44,8 +44,15 @@ const logError = (error, request) => console.error(`eric-sse hub: ${request?.met
  * @param {(error: unknown, request: Request | undefined) => void} [options.onError] sees every
  *   error answered with 500 (default: console.error)
  */
-export function createHub({ authorize, limits = {}, cors, channelOptions = {}, onError = logError } = {}) {
-  requireCore();
+export function createHub({ authorize, limits = {}, cors, channelOptions = {}, onError: hook = logError } = {}) {
+  /** @param {unknown} error @param {Request | undefined} request */
+  const onError = (error, request) => {
+    try {
+      hook(error, request);
+    } catch (hookError) {
+      console.error("eric-sse hub: onError threw:", hookError);
+    }
+  };
   const max = {
     bodyBytes: limits.maxBodyBytes ?? 65536,
     channels: limits.maxChannels ?? 1000,
@@ -127,6 +134,7 @@ export function createHub({ authorize, limits = {}, cors, channelOptions = {}, o
    * @param {string} [lastEventId]
    */
   async function run(route, body, request, lastEventId) {
+    assertReady();
     const command = /** @type {Command} */ (decodeCommand(route, body, max.bodyBytes));
     await allow(request, command);
     return { command, outcome: execute(command, lastEventId) };
@@ -134,6 +142,7 @@ export function createHub({ authorize, limits = {}, cors, channelOptions = {}, o
 
   /** @param {Request} request */
   async function route(request) {
+    assertReady();
     const url = new URL(request.url);
     const matched = matchRoute(request.method, url.pathname);
     const body = matched.readsBody ? await readJson(request, max.bodyBytes, !matched.bodyRequired) : {};

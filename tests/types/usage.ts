@@ -1,8 +1,10 @@
-// Type-checked by `deno check` from a consumer folder (scripts/test.mjs): the declarations in
-// index.d.ts must accept this usage, and each @ts-expect-error line must be a type error.
+// Type-checked by `deno check` from a consumer folder (scripts/test.mjs) and by `tsc --strict`
+// in every project under tests/types (bundler, node16, nodenext, node-only) against the packed
+// tarball: the declarations must accept this usage, and each @ts-expect-error line must be a
+// type error. Uses only what every setup declares (no DOM-only or Node-only names).
 import {
   Channel, connect, ConnectionError, createParser, type Delivery, encode, InvalidListenerError,
-  Listener, Message, NoMessagesError, type SseClient, type SseEvent, SseParserStream,
+  Listener, Message, NoMessagesError, NotInitializedError, WasmLoadError, type Json, type SseClient, type SseEvent, SseParserStream,
   SignedMessage, createHub, type Hub, WorkerPool, DataProcessingChannel, type ActionListener, serve, transfer,
 } from "eric-sse";
 
@@ -18,8 +20,40 @@ const response: Response = channel.response(listener.id, { request: new Request(
 const text: string = encode({ event: "e", data: "d", retry: 10 });
 const iterator: AsyncIterableIterator<Delivery> = channel.messages(listener.id, { signal: AbortSignal.timeout(1) });
 const named: "NoMessagesError" = new NoMessagesError("x").name;
+const notReady: "NotInitializedError" = new NotInitializedError("x").name;
+const loadFailed: "WasmLoadError" = new WasmLoadError("x").name;
 const isError: Error = new InvalidListenerError("x");
-void [next, stream, response, text, iterator, named, isError];
+void [next, stream, response, text, iterator, named, isError, notReady, loadFailed];
+
+// Payloads: anything JSON.stringify encodes, interfaces with Date and optional fields included.
+interface Tick { n: number; at: Date; note?: string; tags: readonly string[] }
+const tick: Tick = { n: 1, at: new Date(0), tags: ["a"] };
+channel.broadcast("tick", tick);
+channel.dispatch(listener.id, "tick", tick, { senderId: "me" });
+channel.broadcast("bare");
+channel.broadcast("list", [tick, null, 1, "x"]);
+// A typed channel: sends are checked against T, deliveries are T as parsed back from JSON.
+const ticks = new Channel<Tick>({ historySize: 10 });
+const reader: Listener<Tick> = ticks.addListener();
+ticks.broadcast("tick", tick);
+ticks.dispatch(reader.id, new Message("tick", { n: 2, at: new Date(), tags: [] }));
+const delivered = ticks.deliverNext(reader.id);
+const at: string = delivered.payload.at;
+const note: string | undefined = delivered.payload.note;
+const n: number = delivered.payload.n;
+reader.onMessage = (m) => void m.payload.tags[0];
+for await (const d of ticks.messages(reader.id)) void d.payload.at.toUpperCase();
+const json: Json = channel.deliverNext(listener.id).payload;
+void [at, note, n, json];
+// @ts-expect-error a typed channel refuses what is not a T
+ticks.broadcast("tick", { n: "one" });
+// @ts-expect-error deliveries carry the JSON form: a Date comes back as a string
+const notADate: Date = ticks.deliverNext(reader.id).payload.at;
+// @ts-expect-error functions inside payloads cannot be encoded
+channel.broadcast("t", { fn: () => 1 });
+// @ts-expect-error bigints cannot be encoded
+channel.dispatch(listener.id, "t", 10n);
+void notADate;
 
 // @ts-expect-error overflow policies are a closed set
 new Channel({ overflow: "drop" });
@@ -35,7 +69,12 @@ parser.feed(new Uint8Array([100]));
 parser.feed("data: x\n\n");
 const events: ReadableStream<SseEvent> = new Response("").body!.pipeThrough(new SseParserStream());
 const client: SseClient = connect("http://127.0.0.1/", { method: "POST", body: "x", backoff: { factor: 3 } });
-client.addEventListener("error", (e) => void e);
+client.addEventListener("error", (e) => void e.retryInMs);
+client.addEventListener("message", (e) => { const data: string = e.data; void [data, e.lastEventId]; });
+client.addEventListener("tick", (e) => void e.data.length);
+client.addEventListener("open", (e) => void e.type);
+// @ts-expect-error an "error" event carries no data
+client.addEventListener("error", (e) => void e.data);
 for await (const e of client) void e.data;
 const failure = new ConnectionError("x");
 const status: number | undefined = failure.status;
@@ -44,6 +83,7 @@ void [events, status];
 connect("http://x/", { body: new ReadableStream() });
 
 const hub: Hub = createHub({
+  onError: (error, request) => console.error(request?.method, request?.url, error),
   authorize: (request, { action }) => action === "listen" || request?.headers.has("authorization") === true || 401,
   limits: { maxChannels: 10 }, cors: true,
 });

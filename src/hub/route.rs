@@ -76,14 +76,16 @@ fn only(method: &str, allow: &'static str, route: Route) -> Result<Route, Error>
     }
 }
 
-/// Decodes `%XX` escapes (the bytes must form UTF-8).
+/// Decodes `%XX` escapes (`XX` two hex digits; the bytes must form UTF-8).
 fn percent_decode(segment: &str) -> Result<String, Error> {
     let bytes = segment.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while let Some(&b) = bytes.get(i) {
         if b == b'%' {
-            let hex = bytes.get(i + 1..i + 3).and_then(|h| core::str::from_utf8(h).ok());
+            // Two hex digits exactly: `from_str_radix` alone would also take a sign ("%+F").
+            let hex = bytes.get(i + 1..i + 3).filter(|h| h.iter().all(u8::is_ascii_hexdigit));
+            let hex = hex.and_then(|h| core::str::from_utf8(h).ok());
             let value = hex.and_then(|h| u8::from_str_radix(h, 16).ok()).ok_or_else(malformed)?;
             out.push(value);
             i += 3;
@@ -137,7 +139,7 @@ mod tests {
     fn path_ids_are_percent_decoded_and_bad_escapes_refused() {
         assert_eq!(route("DELETE", "/channels/a%2Fb").unwrap().channel.as_deref(), Some("a/b"));
         assert_eq!(route("DELETE", "/channels/caf%C3%A9").unwrap().channel.as_deref(), Some("caf\u{e9}"));
-        for bad in ["/channels/%", "/channels/%4", "/channels/%zz", "/channels/%FF"] {
+        for bad in ["/channels/%", "/channels/%4", "/channels/%zz", "/channels/%FF", "/channels/%+F", "/channels/a%+41"] {
             assert_eq!(route("DELETE", bad).unwrap_err().name(), "InvalidMessageFormatError", "{bad}");
         }
     }

@@ -462,7 +462,7 @@ export class WorkerPool {
   readonly size: number;
   readonly inline: boolean;
   readonly queued: number;
-  /** @throws TaskError (worker-side name/message/stack), WorkerCrashError, QueueOverflowError, PoolClosedError, the signal's reason */
+  /** @throws TaskError (worker-side name/message/stack; named DataCloneError when the payload or transfer list cannot be posted), WorkerCrashError, QueueOverflowError, PoolClosedError, the signal's reason */
   run<T = unknown>(task: string, payload?: unknown, options?: RunOptions): Promise<T>;
   /** Finishes queued and running work, then ends the workers. */
   close(): Promise<void>;

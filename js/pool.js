@@ -33,6 +33,17 @@ const workerThreads = () => {
   if (!threads) throw new TypeError("eric-sse: WorkerPool needs process.getBuiltinModule (Node >= 20.16)");
   return threads;
 };
+/** The error a task rejects with when its payload or transfer list cannot be posted to a worker
+ * (postMessage throws a DataCloneError): a TaskError carrying that name, with the original as
+ * `cause`, as when a worker's result cannot be posted back. */
+const unsent = (task, error) => {
+  const failure = new TaskError({
+    name: error?.name ?? "DataCloneError",
+    message: `the payload of task "${String(task)}" could not be sent to a worker: ${String(error?.message ?? error)}`,
+  });
+  failure.cause = error;
+  return failure;
+};
 const isNode = () => typeof process !== "undefined" && typeof process.versions?.node === "string" && typeof Deno === "undefined";
 
 /** Posts the compiled module the page/process already uses. */
@@ -120,7 +131,8 @@ export class WorkerPool {
   #closed = false;
   #ids = 0;
   #whenIdle = null;
-  #running = false;
+  /** The inline task running now: `{ job, release }`. */
+  #inlineSlot = null;
 
   /**
    * @param moduleUrlOrTasks a worker module URL (it calls `serve({...})`), or the task
@@ -190,6 +202,11 @@ export class WorkerPool {
     const error = new PoolClosedError("the pool was terminated");
     for (const job of this.#queue.splice(0)) this.#settle(job, null, error);
     for (const slot of this.#slots) if (slot.job) this.#settle(slot.job, null, error);
+    const inline = this.#inlineSlot;
+    if (inline) {
+      this.#settle(inline.job, null, error);
+      inline.release();
+    }
     this.#finishClose();
   }
 
@@ -198,8 +215,8 @@ export class WorkerPool {
     if (this.#tasks) return this.#pumpInline();
     while (this.#slots.length < this.#size && this.#queue.length > this.#slots.length) this.#startWorker();
     for (const slot of this.#slots) {
-      if (this.#queue.length === 0) break;
-      if (slot.ready && !slot.job) this.#assign(slot, this.#queue.shift());
+      // A task whose payload cannot be posted leaves the slot free: the next one takes it.
+      while (this.#queue.length > 0 && slot.ready && !slot.job) this.#assign(slot, this.#queue.shift());
     }
     if (this.#closing && this.#queue.length === 0 && this.#slots.every((s) => !s.job)) this.#finishClose();
   }
@@ -219,13 +236,21 @@ export class WorkerPool {
       slot.handle = handle;
       handle.listen((message) => this.#message(slot, message), (error) => this.#crash(slot, error));
       handle.post({ kind: "init", module: this.module });
-    }, (error) => this.#crash(slot, new WorkerCrashError(`worker could not start: ${error.message}`, { cause: error })));
+    }).catch((error) => this.#crash(slot, new WorkerCrashError(`worker could not start: ${error?.message}`, { cause: error })));
   }
 
+  /** Posts `job` to the slot's worker. postMessage throws synchronously when the payload or the
+   * transfer list cannot be cloned (DataCloneError): that task alone rejects, the slot stays
+   * free, and nothing throws out of run() or the worker's message handler. */
   #assign(slot, job) {
+    try {
+      slot.handle.post({ kind: "run", id: job.id, task: job.task, payload: job.payload }, job.list);
+    } catch (error) {
+      this.#settle(job, null, unsent(job.task, error));
+      return;
+    }
     slot.job = job;
     job.slot = slot;
-    slot.handle.post({ kind: "run", id: job.id, task: job.task, payload: job.payload }, job.list);
   }
 
   #message(slot, message) {
@@ -271,7 +296,9 @@ export class WorkerPool {
     } else if (job.slot && job.slot.job === job) {
       const slot = job.slot;
       this.#settle(job, null, job.signal.reason);
-      this.#replace(slot);
+      // Inline, the function cannot be stopped: it runs on unobserved and the queue moves on.
+      if (slot.release) slot.release();
+      else this.#replace(slot);
     }
   }
 
@@ -283,20 +310,34 @@ export class WorkerPool {
     else job.resolve(value);
   }
 
-  async #pumpInline() {
-    if (this.#running) return;
-    this.#running = true;
-    while (this.#queue.length > 0 && !this.#closed) {
-      const job = this.#queue.shift();
-      job.slot = { job };
-      try {
-        const [value] = unwrap(await runTask(this.#tasks, job.task, job.payload));
-        this.#settle(job, value);
-      } catch (error) {
-        this.#settle(job, null, new TaskError(describe(error)));
-      }
+  /** Runs the next queued task inline, unless one runs. The task starts at once; the next one
+   * starts when it settles, or when its abort (or terminate()) releases it, whichever is first:
+   * a task that never settles must not hold up the tasks after it, nor close(). A task that
+   * throws still settles asynchronously, so a run of them never nests. */
+  #pumpInline() {
+    if (this.#inlineSlot || this.#closed) return;
+    const job = this.#queue.shift();
+    if (!job) {
+      if (this.#closing) this.#finishClose();
+      return;
     }
-    this.#running = false;
-    if (this.#closing) this.#finishClose();
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      this.#inlineSlot = null;
+      this.#pumpInline();
+    };
+    this.#inlineSlot = job.slot = { job, release };
+    new Promise((resolve) => resolve(runTask(this.#tasks, job.task, job.payload))).then(
+      (out) => {
+        this.#settle(job, unwrap(out)[0]);
+        release();
+      },
+      (error) => {
+        this.#settle(job, null, new TaskError(describe(error)));
+        release();
+      },
+    );
   }
 }

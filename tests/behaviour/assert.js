@@ -77,6 +77,16 @@ export async function readText(reader) {
 
 export const tick = (ms = 0) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** `promise`, or an AssertionError when it has not settled within `ms`: a promise left pending
+ * fails its test instead of hanging the runner. */
+export function settles(promise, ms, what) {
+  let timer;
+  const late = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new AssertionError(`${what} did not settle within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
 /** The error `promise` rejects with (fails when it fulfils). */
 export async function failure(promise) {
   try {

@@ -2,7 +2,7 @@
 // Chromium (Web Workers) and workerd (inline). `ctx.pool(options)` makes a pool for the tasks of
 // tests/workers/tasks.js; `ctx.inline` says whether it runs inline (no workers).
 
-import { equal, failure, ok, rejects, seq, tick } from "./assert.js";
+import { equal, failure, ok, rejects, seq, settles, tick } from "./assert.js";
 
 export const poolTests = [];
 const test = (name, fn, { workersOnly = false } = {}) => poolTests.push({ name, fn, workersOnly });
@@ -55,6 +55,44 @@ test("abort removes a queued task and terminates a running one", async (lib, ctx
   equal(await third, 64, "the replacement worker ran the rest:");
   await pool.close();
 }, { workersOnly: true });
+
+test("a payload that cannot be sent rejects its task with a typed error, and the pool goes on", async (lib, ctx) => {
+  const pool = ctx.pool({ size: 1 });
+  const isCloneError = (e) => e instanceof lib.TaskError && e.name === "DataCloneError" && e.cause !== undefined;
+  // Queued before the worker is ready: posted from the handler of the worker's "ready" message.
+  const early = pool.run("square", () => 1);
+  const after = pool.run("square", 3);
+  const error = await settles(failure(early), 10_000, "a task queued with a function as payload");
+  ok(isCloneError(error), `${error?.name}: ${error?.message}`);
+  equal(await settles(after, 10_000, "the task queued after it"), 9, "the next task still runs:");
+  // Posted to a ready, idle worker: its slot must be free again afterwards.
+  const late = await settles(failure(pool.run("square", () => 2)), 10_000, "a function payload sent to a ready worker");
+  ok(isCloneError(late), `${late?.name}: ${late?.message}`);
+  equal(await settles(pool.run("square", 4), 10_000, "the task after it"), 16, "the slot was freed:");
+  await settles(pool.close(), 10_000, "close()");
+}, { workersOnly: true });
+
+test("aborting a task that never settles lets the next task run and close() resolve", async (lib, ctx) => {
+  const pool = ctx.pool({ size: 1 });
+  const stuck = new AbortController();
+  const first = pool.run("hang", null, { signal: stuck.signal });
+  const second = pool.run("square", 6);
+  await tick(20);
+  stuck.abort();
+  equal((await settles(failure(first), 10_000, "the aborted task")).name, "AbortError");
+  equal(await settles(second, 10_000, "the task after the aborted one"), 36, "the next task ran:");
+  await settles(pool.close(), 10_000, "close()");
+});
+
+test("terminate rejects a running task that never settles", async (lib, ctx) => {
+  const pool = ctx.pool({ size: 1 });
+  const running = rejects(pool.run("hang"), lib.PoolClosedError);
+  const queued = rejects(pool.run("square", 2), lib.PoolClosedError);
+  await tick(20);
+  pool.terminate();
+  await settles(running, 10_000, "the running task");
+  await settles(queued, 10_000, "the queued task");
+});
 
 test("a full queue rejects at once", async (lib, ctx) => {
   const pool = ctx.pool({ size: 1, maxQueue: 1 });

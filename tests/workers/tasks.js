@@ -50,6 +50,8 @@ export const tasks = {
   },
   double: (n) => n * 2,
   noop: () => null,
+  /** Never settles (aborting it, or terminate(), must still let the pool go on). */
+  hang: () => new Promise(() => {}),
 };
 
 serve(tasks);

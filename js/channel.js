@@ -9,7 +9,7 @@ import { RawChannel } from "../pkg/eric_sse.js";
 import { ActionListener } from "./action-listener.js";
 import { InvalidListenerError, InvalidMessageFormatError, InvalidOptionError } from "./errors.js";
 import { newId, nextEpoch } from "./ids.js";
-import { ACTIONS, bindings } from "./internal.js";
+import { ACTIONS, FORGET, bindings } from "./internal.js";
 import { Listener } from "./listener.js";
 import { Message, SignedMessage, toJson, unpack } from "./message.js";
 import { SseSource } from "./stream.js";
@@ -390,6 +390,7 @@ export class Channel {
     bindings.delete(entry.listener);
     entry.stream = null;
     this.#wakeWaiters(entry);
+    /** @type {any} */ (this)[FORGET]?.(entry.listener);
   }
 
   /** Flushes once, after the current task: a burst of changes in one turn is one flush. */

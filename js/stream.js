@@ -38,6 +38,9 @@ export class SseSource {
     /** @type {ReadableStreamDefaultController<Uint8Array> | null} */
     this.controller = null;
     this.closed = false;
+    /** The consumer cancelled (possibly from inside one of our enqueues: Deno cancels as soon as
+     * a write to a gone client fails); the controller then refuses everything. */
+    this.cancelled = false;
     /** @type {unknown} a hook's error, raised at the next read (after the frames before it) */
     this.failure = undefined;
     /** @type {ReturnType<typeof setTimeout> | undefined} */
@@ -59,6 +62,7 @@ export class SseSource {
   }
 
   cancel() {
+    this.cancelled = true;
     if (this.closed) return;
     this.#cleanup();
     this.port.close(this.entry);
@@ -69,7 +73,7 @@ export class SseSource {
    * @param {Uint8Array} chunk
    */
   deliver(chunk) {
-    if (!this.closed) this.controller?.enqueue(chunk);
+    if (!this.closed) this.#enqueue(chunk);
   }
 
   /** The reader waited and something changed: poll again. */
@@ -82,15 +86,17 @@ export class SseSource {
    * removed. */
   stop() {
     if (this.closed) return;
+    let owed = null;
     try {
       const code = this.port.poll(this.entry, 0);
-      if (code === SENT || code === FINISHED) this.controller?.enqueue(this.port.output());
+      if (code === SENT || code === FINISHED) owed = this.port.output();
     } catch {
       // The listener is already gone: nothing is owed.
     }
     this.#cleanup();
     this.port.close(this.entry);
-    this.controller?.close();
+    if (owed !== null) this.#enqueue(owed);
+    this.#close();
   }
 
   #poll() {
@@ -109,14 +115,26 @@ export class SseSource {
       this.failure = error;
     }
     if (bytes === null && this.failure !== undefined) return this.#fail();
-    if (bytes !== null) this.controller?.enqueue(bytes);
     if (code === FINISHED) {
+      // Settled before the controller is touched: an enqueue may run the next pull at once
+      // (Deno does), and that pull must find the stream closed.
       this.#cleanup();
       this.port.finished(this.entry);
-      this.controller?.close();
-    } else if (code !== undefined && code > 0) {
-      this.#arm(code);
+      if (bytes !== null) this.#enqueue(bytes);
+      this.#close();
+      return;
     }
+    if (code !== undefined && code > 0) this.#arm(code);
+    if (bytes !== null) this.#enqueue(bytes);
+  }
+
+  /** @param {Uint8Array} bytes */
+  #enqueue(bytes) {
+    if (!this.cancelled) this.controller?.enqueue(bytes);
+  }
+
+  #close() {
+    if (!this.cancelled) this.controller?.close();
   }
 
   /** Polls again at `at` (ms) unless a poll is due earlier. @param {number} at */
@@ -160,7 +178,7 @@ export class SseSource {
   #fail() {
     this.#cleanup();
     this.port.drop(this.entry);
-    this.controller?.error(this.failure);
+    if (!this.cancelled) this.controller?.error(this.failure);
   }
 
   #cleanup() {

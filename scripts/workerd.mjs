@@ -37,6 +37,7 @@ export async function serveWorker(name, modules) {
     ...modules.map((m) => moduleLine(dir, m)),
     "  ],",
     '  compatibilityDate = "2025-09-01",',
+    '  compatibilityFlags = ["enable_request_signal"],',
     ");",
   ].join("\n");
   const configPath = join(dir, "config.capnp");

@@ -34,6 +34,7 @@ const hub :Workerd.Worker = (
     (name = "node_modules/eric-sse/js/processing.js", esModule = embed "../../js/processing.js"),
     (name = "node_modules/eric-sse/js/stream.js", esModule = embed "../../js/stream.js"),
     (name = "node_modules/eric-sse/js/wasm.js", esModule = embed "../../js/wasm.js"),
+    (name = "node_modules/eric-sse/js/hub/commands.js", esModule = embed "../../js/hub/commands.js"),
     (name = "node_modules/eric-sse/js/hub/container.js", esModule = embed "../../js/hub/container.js"),
     (name = "node_modules/eric-sse/js/hub/http.js", esModule = embed "../../js/hub/http.js"),
     (name = "node_modules/eric-sse/js/hub/index.js", esModule = embed "../../js/hub/index.js"),
@@ -43,4 +44,6 @@ const hub :Workerd.Worker = (
   ],
   bindings = [ (name = "HUB_TOKEN", fromEnvironment = "HUB_TOKEN") ],
   compatibilityDate = "2025-09-01",
+  # request.signal aborts when the client goes away: its listener leaves at once.
+  compatibilityFlags = ["enable_request_signal"],
 );

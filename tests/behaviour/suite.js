@@ -2,6 +2,7 @@
 // 24), Deno, workerd and a Chromium page. Each test receives the imported package as `lib`.
 
 import { equal, norm, ok, readChunks, readText, rejects, seq, throws, tick } from "./assert.js";
+import { hostileTests } from "./hostile.js";
 
 const quiet = { keepAliveMs: 0 };
 
@@ -520,3 +521,5 @@ test("SseParserStream turns a channel's SSE bytes back into events", async (lib)
     { type: "_eric_channel_closed", data: "null", lastEventId: 2 },
   ]);
 });
+
+tests.push(...hostileTests);

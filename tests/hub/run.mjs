@@ -1,9 +1,11 @@
-// Hub stage: the same protocol tests (tests/behaviour/hub.js) over HTTP against
+// Hub stage: the same protocol and attack tests (tests/behaviour/hub.js, attack.js) over HTTP against
 // examples/cloudflare served by the real workerd and examples/deno served by real Deno.
 import { spawn } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { bin, root } from "../../scripts/lib.mjs";
 import { freePort, serveConfig, waitForServer } from "../../scripts/workerd.mjs";
+import { attackTests } from "../behaviour/attack.js";
 import { hubTests } from "../behaviour/hub.js";
 
 const TOKEN = "test-token";
@@ -11,7 +13,7 @@ const TOKEN = "test-token";
 async function runAgainst(label, server, report) {
   const ctx = { request: (path, init) => fetch(`${server.url}${path}`, init) };
   try {
-    for (const { name, fn } of hubTests) {
+    for (const { name, fn } of [...hubTests, ...attackTests]) {
       try {
         await fn(ctx);
         report(`${label}: ${name}`, true);
@@ -24,8 +26,19 @@ async function runAgainst(label, server, report) {
   }
 }
 
+/** The example's config lists the package's modules by hand: it must list every one of js/. */
+function checkModuleList(config, report) {
+  const text = readFileSync(config, "utf8");
+  const listed = new Set([...text.matchAll(/embed "\.\.\/\.\.\/(js\/[^"]+)"/g)].map((m) => m[1]));
+  const wanted = ["js", "js/hub"].flatMap((dir) => readdirSync(join(root, dir))
+    .filter((f) => f.endsWith(".js") && !(f.startsWith("entry-") && f !== "entry-workerd.js")).map((f) => `${dir}/${f}`));
+  const missing = wanted.filter((f) => !listed.has(f));
+  report("examples/cloudflare/config.capnp lists every module of js/", missing.length === 0, `add: ${missing.join(", ")}`);
+}
+
 export async function runHubExamples(report) {
   const config = join(root, "examples", "cloudflare", "config.capnp");
+  checkModuleList(config, report);
   await runAgainst("workerd examples/cloudflare", await serveConfig(config, { env: { HUB_TOKEN: TOKEN } }), report);
 
   const port = await freePort();

@@ -5,6 +5,7 @@ export { Message, SignedMessage } from "./message.js";
 export { encode } from "./encode.js";
 export { createParser, SseParserStream } from "./parser.js";
 export { connect, SseClient, SseErrorEvent } from "./client.js";
+export { EventSource } from "./event-source.js";
 export {
   EricSseError,
   NoMessagesError,

@@ -100,6 +100,23 @@ function requestSupport() {
   return support;
 }
 
+let callsHandlers;
+/**
+ * Whether this runtime's EventTarget itself calls `on<type>` properties (workerd does): then
+ * the handler attributes must not add a listener too, or each handler would run twice.
+ */
+function targetCallsHandlers() {
+  if (callsHandlers === undefined) {
+    const probe = new EventTarget();
+    callsHandlers = false;
+    probe.onprobe = () => {
+      callsHandlers = true;
+    };
+    probe.dispatchEvent(new Event("probe"));
+  }
+  return callsHandlers;
+}
+
 /** Characters no HTTP header can carry (the parser never lets CR, LF or NUL into an id). */
 const UNSENDABLE = /[\x00-\x08\x0a-\x1f\x7f]/;
 const encoder = new TextEncoder();
@@ -285,6 +302,7 @@ export class EventSource extends EventTarget {
     const handler = typeof value === "function" || (typeof value === "object" && value !== null) ? value : null;
     const had = this.#handlers[type] !== null;
     this.#handlers[type] = handler;
+    if (targetCallsHandlers()) return;
     if (handler && !had) this.addEventListener(type, this.#handlerListener(type));
     else if (!handler && had) this.removeEventListener(type, this.#handlerListener(type));
   }

@@ -1,6 +1,7 @@
 // `npm test`: sets up what is missing, builds, then runs every stage and prints one closing
 // line "N passed, M failed". Stages: cargo test, clippy (panic lints), the package's export
-// map, the shared suite under Node 20 and Node 24 (node:test), Deno, workerd and Chromium.
+// map, the shared suite under Node 20 and Node 24 (node:test), Deno, Bun, workerd and Chromium;
+// the client tests in each of them (in workerd against the SSE test server over 127.0.0.1).
 import { spawn, spawnSync } from "node:child_process";
 import { copyFileSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -54,6 +55,7 @@ const sum = (text, re) => [...text.matchAll(re)].reduce((n, m) => n + Number(m[1
 const cargoCounts = (text) => ({ passed: sum(text, /(\d+) passed;/g), failed: sum(text, /(\d+) failed;/g) });
 const tapCounts = (text) => ({ passed: sum(text, /^# pass (\d+)/gm), failed: sum(text, /^# fail (\d+)/gm) });
 const denoCounts = (text) => ({ passed: sum(text, /(\d+) passed/g), failed: sum(text, /(\d+) failed/g) });
+const bunCounts = (text) => ({ passed: sum(text, /^\s*(\d+) pass$/gm), failed: sum(text, /^\s*(\d+) fail$/gm) });
 const exitOnly = (text, status) => ({ passed: 1, failed: 0, status });
 
 async function inProcess(title, fn) {
@@ -131,11 +133,14 @@ for (const node of [systemNode(), node24]) {
 }
 await stage("Deno (deno test)", bin("deno"), ["test", "-A", "--no-check", "--node-modules-dir=manual", "deno.test.mjs"],
   denoCounts, { cwd: denoConsumer(), env });
+await stage("Bun (bun test)", bin("bun"), ["test", "tests/bun/"], bunCounts, { env });
 await sseServer.close();
 await stage("TypeScript declarations (deno check of tests/types/usage.ts)", bin("deno"),
   ["check", "--node-modules-dir=manual", "usage.ts"], exitOnly, { cwd: join(root, "test-output", "consumer") });
 const { runWorkerd } = await import("../tests/workerd/run.mjs");
 await inProcess("workerd (real workerd over 127.0.0.1)", runWorkerd);
+const { runWorkerdClient } = await import("../tests/workerd/client-run.mjs");
+await inProcess("workerd client tests (fetch from workerd to the SSE test server)", runWorkerdClient);
 const { runHubExamples } = await import("../tests/hub/run.mjs");
 await inProcess("hub examples (workerd and Deno over 127.0.0.1)", runHubExamples);
 const { runBrowser } = await import("../tests/browser/run.mjs");

@@ -23,6 +23,7 @@ const hub :Workerd.Worker = (
     (name = "node_modules/eric-sse/js/client.js", esModule = embed "../../js/client.js"),
     (name = "node_modules/eric-sse/js/encode.js", esModule = embed "../../js/encode.js"),
     (name = "node_modules/eric-sse/js/errors.js", esModule = embed "../../js/errors.js"),
+    (name = "node_modules/eric-sse/js/event-source.js", esModule = embed "../../js/event-source.js"),
     (name = "node_modules/eric-sse/js/hub.js", esModule = embed "../../js/hub.js"),
     (name = "node_modules/eric-sse/js/message.js", esModule = embed "../../js/message.js"),
     (name = "node_modules/eric-sse/js/parser.js", esModule = embed "../../js/parser.js"),

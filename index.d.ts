@@ -279,7 +279,7 @@ export function createParser(handlers: ParserHandlers): Parser;
 
 /** Bytes or strings in, SseEvent out: `body.pipeThrough(new SseParserStream())`. */
 export class SseParserStream extends TransformStream<Uint8Array | string, SseEvent> {
-  constructor(options?: { onRetry?(ms: number): void; onComment?(text: string): void; maxLineBytes?: number });
+  constructor(options?: SseParserStreamOptions);
 }
 
 export class ParseError extends EricSseError { name: "ParseError"; }
@@ -320,36 +320,30 @@ export class SseErrorEvent extends Event {
   readonly retryInMs: number | undefined;
 }
 
-/** A "message" or named event, as EventSource dispatches it. */
+/** A "message" or named event, as EventSource dispatches it (a MessageEvent). */
 export interface SseMessageEvent extends Event {
   readonly data: string;
   readonly lastEventId: string;
   readonly origin: string;
 }
 
-/** Events an SseClient dispatches; any other name is a named SSE event (an SseMessageEvent). */
-export interface SseClientEventMap {
+/** Events an EventSource (and SseClient) dispatches; any other name is a named SSE event (an SseMessageEvent). */
+export interface EventSourceEventMap {
   open: Event;
   error: SseErrorEvent;
   message: SseMessageEvent;
 }
+/** @deprecated the same as EventSourceEventMap */
+export type SseClientEventMap = EventSourceEventMap;
 
-export type SseClientListener<E> = ((this: SseClient, event: E) => void) | { handleEvent(event: E): void };
+export type SseClientListener<E> = ((this: EventSource, event: E) => void) | { handleEvent(event: E): void };
 
-export class SseClient extends EventTarget implements AsyncIterable<SseEvent> {
-  static readonly CONNECTING: 0;
-  static readonly OPEN: 1;
-  static readonly CLOSED: 2;
-  readonly url: string;
-  readonly readyState: 0 | 1 | 2;
-  readonly lastEventId: string;
-  readonly retryMs: number;
-  close(): void;
+/**
+ * connect()'s client: the same machinery as EventSource, plus an async iterator of events
+ * (`for await`, which closes it when the loop ends; a failure rejects `next()`).
+ */
+export class SseClient extends EventSource implements AsyncIterable<SseEvent> {
   [Symbol.asyncIterator](): AsyncIterableIterator<SseEvent>;
-  addEventListener<K extends keyof SseClientEventMap>(type: K, listener: SseClientListener<SseClientEventMap[K]> | null, options?: boolean | ListenerOptions): void;
-  addEventListener(type: string, listener: SseClientListener<SseMessageEvent> | null, options?: boolean | ListenerOptions): void;
-  removeEventListener<K extends keyof SseClientEventMap>(type: K, listener: SseClientListener<SseClientEventMap[K]> | null, options?: boolean | { capture?: boolean }): void;
-  removeEventListener(type: string, listener: SseClientListener<SseMessageEvent> | null, options?: boolean | { capture?: boolean }): void;
 }
 
 /** SSE over fetch with reconnection, Last-Event-ID and backoff. Iterate it or listen to it. */
@@ -360,6 +354,93 @@ export class ConnectionError extends EricSseError {
   name: "ConnectionError";
   readonly status: number | undefined;
   readonly attempts: number | undefined;
+}
+
+// ---- EventSource, and the parser and client options that came with it ----
+// (Added with the EventSource class; the interfaces below merge into the declarations above.)
+
+export interface ParserHandlers {
+  /** The last event id changed: a block ended with a new `id` (before that block's event, if any). */
+  onId?(lastEventId: string): void;
+  /** Drop (and report) an event whose data passes this many bytes (0: no limit). */
+  maxEventBytes?: number;
+}
+
+export interface Parser {
+  /** Bytes held for the line and event being read (bounded when both limits are set). */
+  readonly bufferedBytes: number;
+}
+
+export interface SseParserStreamOptions {
+  onRetry?(ms: number): void;
+  onComment?(text: string): void;
+  onId?(lastEventId: string): void;
+  /** Called for each ParseError; without it, the first one errors the stream. */
+  onError?(error: ParseError): void;
+  maxLineBytes?: number;
+  maxEventBytes?: number;
+  lastEventId?: string;
+}
+
+export interface ParseError {
+  /** Which limit was hit. */
+  readonly type: "line-too-long" | "event-too-long";
+  readonly limit: number;
+}
+
+export interface SseEvent {
+  /** Iterating connect(): the origin of the final (post-redirect) response URL. */
+  origin?: string;
+}
+
+export interface ConnectOptions {
+  /** Credentials mode "include" instead of "same-origin" (browsers). Default false. */
+  withCredentials?: boolean;
+  /** Floor of every reconnection delay (ms). Default 10. */
+  minRetryMs?: number;
+  /** Drop (and report) an event whose data passes this many bytes. Default 16 MiB (0: no limit). */
+  maxEventBytes?: number;
+}
+
+/** `new EventSource(url, init)`: the browser's `{ withCredentials }` plus connect()'s options. */
+export interface EventSourceInit extends ConnectOptions {}
+
+export interface SseErrorEvent {
+  /** The HTTP status, when the error has one (the `eventsource` package's ErrorEvent.code). */
+  readonly code: number | undefined;
+  /** The error's message ("" when none). */
+  readonly message: string;
+}
+
+/**
+ * The WHATWG EventSource over fetch, for any runtime with fetch: a drop-in for the browser's,
+ * plus the options of EventSourceInit. Only a 200 text/event-stream response opens it;
+ * reconnection sends Last-Event-ID (UTF-8) with the id of the last complete event.
+ */
+export class EventSource extends EventTarget {
+  /** @throws DOMException "SyntaxError" when the URL cannot be parsed; TypeError/RangeError for bad options. */
+  constructor(url: string | URL, eventSourceInitDict?: EventSourceInit);
+  static readonly CONNECTING: 0;
+  static readonly OPEN: 1;
+  static readonly CLOSED: 2;
+  readonly CONNECTING: 0;
+  readonly OPEN: 1;
+  readonly CLOSED: 2;
+  readonly url: string;
+  readonly withCredentials: boolean;
+  readonly readyState: 0 | 1 | 2;
+  /** Not in the browser's interface: the id sent as Last-Event-ID on reconnection. */
+  readonly lastEventId: string;
+  /** Not in the browser's interface: the reconnection time in force (ms). */
+  readonly retryMs: number;
+  onopen: ((this: EventSource, ev: Event) => unknown) | null;
+  onmessage: ((this: EventSource, ev: SseMessageEvent) => unknown) | null;
+  onerror: ((this: EventSource, ev: SseErrorEvent) => unknown) | null;
+  addEventListener<K extends keyof EventSourceEventMap>(type: K, listener: SseClientListener<EventSourceEventMap[K]> | null, options?: boolean | ListenerOptions): void;
+  addEventListener(type: string, listener: SseClientListener<SseMessageEvent> | null, options?: boolean | ListenerOptions): void;
+  removeEventListener<K extends keyof EventSourceEventMap>(type: K, listener: SseClientListener<EventSourceEventMap[K]> | null, options?: boolean | { capture?: boolean }): void;
+  removeEventListener(type: string, listener: SseClientListener<SseMessageEvent> | null, options?: boolean | { capture?: boolean }): void;
+  close(): void;
 }
 
 // ---- hub ----

@@ -8,6 +8,7 @@ export { encode } from "./encode.js";
 export { setMemoryBudget, memoryUsage } from "./memory.js";
 export { createParser, SseParserStream } from "./parser.js";
 export { connect, SseClient, SseErrorEvent } from "./client.js";
+export { EventSource } from "./event-source.js";
 export {
   EricSseError,
   NoMessagesError,

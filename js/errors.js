@@ -107,6 +107,15 @@ export class LimitExceededError extends HubError {
 // ---- the client and the parser ----
 /** The SSE parser skipped a line or an event over its limit. */
 export class ParseError extends EricSseError {
+  /**
+   * @param {string} message
+   * @param {{ type?: "line-too-long" | "event-too-long", limit?: number }} [details] which limit, and its size
+   */
+  constructor(message, { type, limit } = {}) {
+    super(message);
+    this.type = type;
+    this.limit = limit;
+  }
   get name() { return "ParseError"; }
   get status() { return 400; }
 }

@@ -1,7 +1,8 @@
 // `npm test`: sets up what is missing, builds, then runs every stage and prints one closing
 // line "N passed, M failed". Stages: cargo test, clippy (panic lints), the package's export
-// map, the shared suite under Node 20 and Node 24 (node:test), Deno and Bun, checkJs, workerd,
-// Chromium, and packaging (the packed tarball through real bundlers and runtimes).
+// map, the shared suite under Node 20 and Node 24 (node:test), Deno, Bun, workerd and Chromium;
+// the client tests in each of them (in workerd against the SSE test server over 127.0.0.1);
+// checkJs; the hub examples; and packaging (the packed tarball through real bundlers and runtimes).
 import { spawn, spawnSync } from "node:child_process";
 import { copyFileSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -141,6 +142,8 @@ await stage("TypeScript: checkJs over js/ and index.d.ts/JS drift (tsc -p tsconf
   [join(root, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.json"], exitOnly);
 const { runWorkerd } = await import("../tests/workerd/run.mjs");
 await inProcess("workerd (real workerd over 127.0.0.1)", runWorkerd);
+const { runWorkerdClient } = await import("../tests/workerd/client-run.mjs");
+await inProcess("workerd client tests (fetch from workerd to the SSE test server)", runWorkerdClient);
 const { runHubExamples } = await import("../tests/hub/run.mjs");
 await inProcess("hub examples (workerd and Deno over 127.0.0.1)", runHubExamples);
 const { runBrowser } = await import("../tests/browser/run.mjs");

@@ -24,6 +24,7 @@ const hub :Workerd.Worker = (
     (name = "node_modules/eric-sse/js/client.js", esModule = embed "../../js/client.js"),
     (name = "node_modules/eric-sse/js/encode.js", esModule = embed "../../js/encode.js"),
     (name = "node_modules/eric-sse/js/errors.js", esModule = embed "../../js/errors.js"),
+    (name = "node_modules/eric-sse/js/event-source.js", esModule = embed "../../js/event-source.js"),
     (name = "node_modules/eric-sse/js/ids.js", esModule = embed "../../js/ids.js"),
     (name = "node_modules/eric-sse/js/internal.js", esModule = embed "../../js/internal.js"),
     (name = "node_modules/eric-sse/js/listener.js", esModule = embed "../../js/listener.js"),

@@ -110,7 +110,7 @@ test("a policy that denies watch cannot be bypassed through /command verbs", asy
   for (const v of ["w", "toString", "valueOf", "constructor", "__proto__"]) {
     const response = await call({ v, c });
     ok(response.status === 403 || response.status === 400, `${v}: ${response.status}`);
-    equal(response.headers.get("content-type"), "application/json", `${v} never opened a stream:`);
+    equal(response.headers.get("content-type")?.startsWith("application/json"), true, `${v} never opened a stream:`);
   }
   equal([...new Set(seen)], ["string"], "authorize only ever saw action names:");
 });

@@ -26,7 +26,14 @@ use std::borrow::Cow;
 pub enum Item<'a> {
     /// A dispatched event, with MessageEvent semantics: `kind` defaults to `message`, and
     /// `last_event_id` is the stream's last event ID string (the id committed with this event).
-    Event { kind: &'a str, data: &'a str, last_event_id: &'a str },
+    Event {
+        /// The event type.
+        kind: &'a str,
+        /// The data lines joined with LF.
+        data: &'a str,
+        /// The last event ID string at dispatch.
+        last_event_id: &'a str,
+    },
     /// The last event ID string changed: a block ended with a different id in its buffer. Comes
     /// before that block's [`Item::Event`], if it has one (a block without data still commits
     /// its id).
@@ -36,27 +43,53 @@ pub enum Item<'a> {
     /// A comment line's text (after the `:` and one optional space).
     Comment(&'a str),
     /// A line longer than `max_line_bytes`: it was skipped up to its end.
-    LineTooLong { limit: usize },
+    LineTooLong {
+        /// The limit.
+        limit: usize,
+    },
     /// The data of the event being read passed `max_event_bytes`: its data was dropped and the
     /// rest of its block is read without keeping data; no event is dispatched for it (its id,
     /// if any, still counts at the blank line).
-    EventTooLong { limit: usize },
+    EventTooLong {
+        /// The limit.
+        limit: usize,
+    },
 }
 
 /// [`Item`] before decoding: the fields as the stream's raw bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RawItem<'a> {
-    Event { kind: &'a [u8], data: &'a [u8], last_event_id: &'a [u8] },
+    /// [`Item::Event`]
+    Event {
+        /// The event type.
+        kind: &'a [u8],
+        /// The data lines joined with LF.
+        data: &'a [u8],
+        /// The last event ID string at dispatch.
+        last_event_id: &'a [u8],
+    },
+    /// [`Item::LastEventId`]
     LastEventId(&'a [u8]),
+    /// [`Item::Retry`]
     Retry(u64),
+    /// [`Item::Comment`]
     Comment(&'a [u8]),
-    LineTooLong { limit: usize },
-    EventTooLong { limit: usize },
+    /// [`Item::LineTooLong`]
+    LineTooLong {
+        /// The limit.
+        limit: usize,
+    },
+    /// [`Item::EventTooLong`]
+    EventTooLong {
+        /// The limit.
+        limit: usize,
+    },
 }
 
 const BOM: [u8; 3] = [0xEF, 0xBB, 0xBF];
 const MESSAGE: &[u8] = b"message";
 
+/// The incremental parser: feed chunks as they arrive, in any sizes; see the module docs.
 #[derive(Debug, Default)]
 pub struct Parser {
     max_line_bytes: Option<usize>,
@@ -79,6 +112,8 @@ pub struct Parser {
 }
 
 impl Parser {
+    /// A parser without limits (what an untrusted stream can make it hold is then unbounded:
+    /// prefer [`Parser::with_limits`]).
     pub fn new() -> Self {
         Parser::default()
     }

@@ -87,6 +87,12 @@ export interface ChannelOptions {
   maxMessageBytes?: number;
   /** What a full queue does. Default "disconnect". */
   overflow?: OverflowPolicy;
+  /**
+   * The engine this channel is a replica of (Redis Streams, Durable Objects, memoryBackplane):
+   * ids come from the engine, `publish`/`publishTo` go through it, replays the replica's own
+   * history cannot prove are read from the engine's log.
+   */
+  backplane?: Backplane;
 }
 
 /**
@@ -194,7 +200,72 @@ export class Channel<T = Json> {
   addActionListener(): ActionListener;
   /** Sends an `_eric_error` reply from `fromId` to a listener (how an ActionListener answers a failed action). */
   replyError(listenerId: string, fromId: string, payload: Json): string;
+  /**
+   * Publishes to every listener — on every node for a channel on a backplane, where the engine
+   * assigns the id and the message is delivered here as it comes back. `broadcast` on a local channel.
+   * @throws (rejects) BackplaneError when the engine is down; the errors of broadcast
+   */
+  publish<P extends Accepts<T> = never>(type: string, payload?: P & Serializable<P>): Promise<string>;
+  /** `publish` to one listener, which may be on any node (`dispatch` on a local channel). */
+  publishTo<P extends Accepts<T> = never>(listenerId: string, type: string, payload?: P & Serializable<P>, options?: { senderId?: string }): Promise<string>;
+  /** Settles once a channel on a backplane follows its engine's log (at once for a local channel). */
+  readonly ready: Promise<void>;
+  /** A channel on a backplane stops following its log. */
+  detach(): void;
 }
+
+// ---- backplanes ----
+
+/** An entry of a channel's log, as an engine hands it out. */
+export interface BackplaneEntry {
+  /** The engine's id, `<major>-<minor>`, increasing in the log. */
+  id: string;
+  /** The id of the entry before it in the log (null for the first). */
+  prev: string | null;
+  type: string;
+  /** JSON text. */
+  payload: string;
+  /** The listener a dispatch is for. */
+  target?: string;
+  /** The listener a signed message is from. */
+  sender?: string;
+}
+
+/**
+ * An engine holding each channel's log (one writer per channel assigns the ids; the log is a
+ * bounded window) that every node publishes to and follows. Guarantees channels get from it:
+ * one total order per channel; at-least-once delivery with duplicates removed by id; replay
+ * within the window; a resume or a follow that cannot be proven continuous (through each
+ * entry's `prev`) is reported with `_eric_replay_gap`, never skipped silently.
+ */
+export interface Backplane {
+  /** Appends; the engine assigns id and prev. Rejects with BackplaneError when the engine is down. */
+  append(channel: string, message: { type: string; payload: string; target?: string; sender?: string }): Promise<BackplaneEntry>;
+  /** Entries after `after`, in log order, as they come; `state` when the engine goes away or comes back (it resumes by itself). Returns stop. */
+  follow(channel: string, after: string | null, handlers: { entries(entries: BackplaneEntry[]): void; state?(up: boolean, error?: unknown): void }): () => void;
+  /** The kept entries after `after` (all when null) and the log's last id. */
+  read(channel: string, after: string | null): Promise<{ entries: BackplaneEntry[]; tail: string | null }>;
+  /** The log's last id, null when empty. */
+  tail(channel: string): Promise<string | null>;
+  /** True when the channel did not exist. */
+  create(channel: string): Promise<boolean>;
+  /** Appends the end marker (every replica ends), then forgets the channel; false when unknown. */
+  remove(channel: string): Promise<boolean>;
+  exists(channel: string): Promise<boolean>;
+  list(): Promise<string[]>;
+}
+
+/** The reference engine in one JS realm: several hubs sharing it behave as nodes on one engine. */
+export function memoryBackplane(options?: { maxLen?: number }): Backplane & {
+  /** Takes the engine down (appends and reads reject, followers hear "down") or brings it back. */
+  setUp(up: boolean): void;
+  /** The engine loses a channel's log (ids start again in a new epoch). */
+  lose(channel: string): void;
+  size(channel: string): number;
+};
+
+/** The engine behind a channel refused or could not be reached (503). */
+export class BackplaneError extends EricSseError { name: "BackplaneError"; readonly status: number; }
 
 /** Sets the instance's memory budget in bytes (default 512 MiB): past it, new messages and listeners are refused with MemoryLimitError. */
 export function setMemoryBudget(bytes: number): void;
@@ -449,10 +520,27 @@ export type HubAction =
   | "listChannels" | "createChannel" | "removeChannel" | "addListener" | "removeListener"
   | "dispatch" | "broadcast" | "listen" | "watch";
 
+/** What authorize sees besides the request. */
+export interface Authorization {
+  action: HubAction;
+  channel?: string;
+  listener?: string;
+  /** Who asks (`principal(request)`), when the hub has that option. */
+  principal?: string;
+  /** Who created the named listener, when known: a policy can keep listeners to their creator. */
+  owner?: string;
+}
+
 export interface HubOptions {
   /** true allows; false refuses with 403; 401 or 403 picks the status. `request` is undefined for ports. */
-  authorize?(request: Request | undefined, target: { action: HubAction; channel?: string; listener?: string }):
-    boolean | 401 | 403 | Promise<boolean | 401 | 403>;
+  authorize?(request: Request | undefined, target: Authorization): boolean | 401 | 403 | Promise<boolean | 401 | 403>;
+  /**
+   * Who a request comes from. Listeners the hub creates are bound to it; a `listen` may register
+   * again only a listener that left this hub, for the principal it belonged to.
+   */
+  principal?(request: Request | undefined): string | undefined | Promise<string | undefined>;
+  /** The engine the hub's channels live in: its registry holds them, publishes go through it, listeners stay on this node. */
+  backplane?: Backplane;
   limits?: { maxBodyBytes?: number; maxChannels?: number; maxListenersPerChannel?: number };
   /** true: any origin; or one origin. Preflights are answered. */
   cors?: true | { origin: string };

@@ -21,6 +21,7 @@ export {
   QueueOverflowError,
   ChannelClosedError,
   MemoryLimitError,
+  BackplaneError,
   HubError,
   NotFoundError,
   MethodNotAllowedError,
@@ -37,5 +38,6 @@ export {
   WasmLoadError,
 } from "./errors.js";
 export { createHub, ChannelContainer } from "./hub/index.js";
+export { memoryBackplane } from "./backplane/memory.js";
 export { WorkerPool, serve, transfer } from "./pool.js";
 export { DataProcessingChannel } from "./processing.js";

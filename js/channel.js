@@ -7,6 +7,7 @@
 
 import { RawChannel } from "../pkg/eric_sse.js";
 import { ActionListener } from "./action-listener.js";
+import { Replica, packEntry } from "./backplane/replica.js";
 import { InvalidListenerError, InvalidMessageFormatError, InvalidOptionError } from "./errors.js";
 import { newId, nextEpoch } from "./ids.js";
 import { ACTIONS, FORGET, bindings } from "./internal.js";
@@ -43,23 +44,45 @@ export class Channel {
   /** @type {Map<number, Entry>} */
   #byKey = new Map();
   #flushQueued = false;
+  /** @type {Replica | null} the link to the engine, for a channel on a backplane */
+  #replica = null;
 
   /**
    * @param {object} [options] id, retryMs (5000), streamDelayMs (0), keepAliveMs (15000),
    *   firstKeepAliveMs (1000), historySize (256), historyBytes (8 MiB), maxQueue (10000),
    *   maxQueueBytes (8 MiB), maxMessageBytes (4 MiB), overflow ("disconnect" | "drop-oldest" |
-   *   "error"). The core checks each (InvalidOptionError).
+   *   "error"). The core checks each (InvalidOptionError). `backplane`: the engine this channel
+   *   is a replica of (its ids come from there; publish with `publish`/`publishTo`).
    */
   constructor(options = {}) {
     if (options === null || typeof options !== "object") {
       throw new InvalidOptionError("Channel options must be an object");
     }
-    const { id = newId("channel") } = /** @type {{ id?: unknown }} */ (options);
+    const { id = newId("channel"), backplane } = /** @type {{ id?: unknown, backplane?: any }} */ (options);
     if (typeof id !== "string") throw new InvalidOptionError("option id must be a string");
     assertReady();
-    this.#raw = new RawChannel(id, options, nextEpoch(), false);
+    this.#raw = new RawChannel(id, options, nextEpoch(), backplane !== undefined);
     /** @type {string} */
     this.id = id;
+    if (backplane !== undefined) {
+      this.#replica = new Replica(id, backplane, {
+        start: (tail) => this.#raw.setLastId(tail ?? undefined),
+        accept: (packed) => {
+          this.#raw.acceptEntries(packed);
+          this.#schedule();
+          if (this.#raw.ended) this.#replica?.stop();
+        },
+        announce: (up) => {
+          this.#raw.announceBackplane(up);
+          this.#schedule();
+        },
+      });
+    }
+  }
+
+  /** Settles once a channel on a backplane follows its log (at once for a local channel). */
+  get ready() {
+    return this.#replica?.ready ?? Promise.resolve();
   }
 
   /** The settings in force, defaults filled in. */
@@ -198,6 +221,46 @@ export class Channel {
   }
 
   /**
+   * Publishes to every listener, on every node when the channel is on a backplane: the engine
+   * assigns the id and the message is delivered here as it comes back, in the engine's order.
+   * On a local channel it is `broadcast`. Resolves to the id.
+   * @param {string} type
+   * @param {P} [payload]
+   * @returns {Promise<string>}
+   * @throws BackplaneError (rejection) when the engine is down; the errors of broadcast
+   */
+  async publish(type, payload) {
+    if (this.#replica === null) return this.broadcast(type, payload);
+    const json = toJson(payload);
+    this.#raw.checkOutgoing(text(type), json, undefined, undefined);
+    return this.#replica.append({ type, payload: json });
+  }
+
+  /**
+   * `publish` to one listener (`dispatch` on a local channel). On a backplane the listener may
+   * be on any node, so an unknown id is not refused.
+   * @param {string} listenerId
+   * @param {string} type
+   * @param {P} [payload]
+   * @param {{ senderId?: string }} [options]
+   * @returns {Promise<string>}
+   */
+  async publishTo(listenerId, type, payload, options) {
+    if (this.#replica === null) return this.dispatch(listenerId, type, payload, options);
+    const json = toJson(payload);
+    const senderId = options?.senderId;
+    if (senderId !== undefined && typeof senderId !== "string") throw new InvalidListenerError("senderId must be a string");
+    if (typeof listenerId !== "string") throw new InvalidListenerError("a listener id is a string");
+    this.#raw.checkOutgoing(text(type), json, senderId, listenerId);
+    return this.#replica.append({ type, payload: json, target: listenerId, ...(senderId === undefined ? {} : { sender: senderId }) });
+  }
+
+  /** A channel on a backplane stops following its log (its listeners get nothing more). */
+  detach() {
+    this.#replica?.stop();
+  }
+
+  /**
    * Takes the next message `{ id, type, payload }`, or throws NoMessagesError.
    * @param {string} listenerId
    * @returns {import("./message.js").Delivery}
@@ -254,8 +317,21 @@ export class Channel {
     if (lastEventId !== undefined && lastEventId !== null && typeof lastEventId !== "string") {
       throw new InvalidOptionError("lastEventId must be a string");
     }
-    this.#raw.openStream(entry.key, lastEventId ?? undefined, Date.now());
-    const source = new SseSource(this.#port, entry, signal);
+    const replica = this.#replica;
+    let opening;
+    if (replica && typeof lastEventId === "string" && !this.#raw.canResume(lastEventId)) {
+      // The replica's history does not reach back: replay from the engine's log. The listener
+      // queues live entries meanwhile; the core merges both, nothing twice.
+      if (entry.stream) throw new InvalidListenerError(`listener ${listenerId}: already has an open stream`);
+      opening = replica.read(lastEventId).then(
+        ({ entries, tail }) => this.#raw.openStreamReplay(entry.key, lastEventId, entries.map(packEntry), tail ?? undefined, Date.now()),
+        // The engine is away: what this replica holds, after a gap notice.
+        () => this.#raw.openStream(entry.key, lastEventId, Date.now()),
+      );
+    } else {
+      this.#raw.openStream(entry.key, lastEventId ?? undefined, Date.now());
+    }
+    const source = new SseSource(this.#port, entry, signal, opening);
     entry.stream = source;
     return new ReadableStream(source, { highWaterMark: 0 });
   }

@@ -104,6 +104,13 @@ export class LimitExceededError extends HubError {
   get status() { return 429; }
 }
 
+// ---- backplanes ----
+/** The engine behind a channel (Redis, a Durable Object, …) refused or could not be reached (503). */
+export class BackplaneError extends EricSseError {
+  get name() { return "BackplaneError"; }
+  get status() { return 503; }
+}
+
 // ---- the client and the parser ----
 /** The SSE parser skipped a line or an event over its limit. */
 export class ParseError extends EricSseError {

@@ -30,8 +30,10 @@ export class SseSource {
    * @param {StreamPort} port
    * @param {{ listener: { onMessage?: unknown } }} entry the channel's record of the listener
    * @param {AbortSignal | undefined} signal aborting ends the stream and removes the listener
+   * @param {Promise<unknown>} [opening] settles once the core has opened the stream (a replay
+   *   read from a backplane); reads wait for it
    */
-  constructor(port, entry, signal) {
+  constructor(port, entry, signal, opening) {
     this.port = port;
     this.entry = entry;
     this.signal = signal;
@@ -48,15 +50,22 @@ export class SseSource {
     this.timerAt = Infinity;
     this.onAbort = () => this.stop();
     signal?.addEventListener("abort", this.onAbort, { once: true });
+    /** @type {Promise<unknown> | undefined} until the core has opened the stream */
+    this.opening = opening?.finally(() => {
+      this.opening = undefined;
+    });
   }
 
   /** @param {ReadableStreamDefaultController<Uint8Array>} controller */
   start(controller) {
     this.controller = controller;
-    if (this.signal?.aborted) this.stop();
+    if (this.signal?.aborted) return this.stop();
+    return this.opening;
   }
 
   pull() {
+    // Some runtimes (workerd) pull before start()'s promise settles.
+    if (this.opening) return this.opening.then(() => this.pull());
     if (this.failure !== undefined) return this.#fail();
     this.#poll();
   }

@@ -1,10 +1,25 @@
 // Serves a Worker with the real workerd binary on 127.0.0.1. Writes a config whose module
 // names mirror repository paths (the first module is the main one) and returns a handle.
 import { spawn } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join, relative } from "node:path";
 import { bin, root } from "./lib.mjs";
+
+/** Every `.js` file under `dir` (a repository path), recursively, as repository paths. */
+export function modulesUnder(dir) {
+  return readdirSync(join(root, dir), { withFileTypes: true }).flatMap((entry) => {
+    const path = `${dir}/${entry.name}`;
+    if (entry.isDirectory()) return modulesUnder(path);
+    return entry.name.endsWith(".js") ? [path] : [];
+  });
+}
+
+/** The package's modules as a Worker imports them: everything under js/, the wasm-bindgen
+ * glue and the .wasm. */
+export function packageModules() {
+  return [...modulesUnder("js"), "pkg/eric_sse.js", "pkg/eric_sse_bg.wasm"];
+}
 
 export function freePort() {
   return new Promise((resolve, reject) => {

@@ -1,10 +1,10 @@
 // Hub stage: the same protocol and attack tests (tests/behaviour/hub.js, attack.js) over HTTP against
 // examples/cloudflare served by the real workerd and examples/deno served by real Deno.
 import { spawn } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { bin, root } from "../../scripts/lib.mjs";
-import { freePort, serveConfig, waitForServer } from "../../scripts/workerd.mjs";
+import { freePort, packageModules, serveConfig, waitForServer } from "../../scripts/workerd.mjs";
 import { attackTests } from "../behaviour/attack.js";
 import { hubTests } from "../behaviour/hub.js";
 
@@ -30,8 +30,8 @@ async function runAgainst(label, server, report) {
 function checkModuleList(config, report) {
   const text = readFileSync(config, "utf8");
   const listed = new Set([...text.matchAll(/embed "\.\.\/\.\.\/(js\/[^"]+)"/g)].map((m) => m[1]));
-  const wanted = ["js", "js/hub"].flatMap((dir) => readdirSync(join(root, dir))
-    .filter((f) => f.endsWith(".js") && !(f.startsWith("entry-") && f !== "entry-workerd.js")).map((f) => `${dir}/${f}`));
+  // The runtime entries other than workerd's are not needed there.
+  const wanted = packageModules().filter((f) => f.startsWith("js/") && !/\/entry-(?!workerd)[^/]+$/.test(f));
   const missing = wanted.filter((f) => !listed.has(f));
   report("examples/cloudflare/config.capnp lists every module of js/", missing.length === 0, `add: ${missing.join(", ")}`);
 }

@@ -264,6 +264,23 @@ export function memoryBackplane(options?: { maxLen?: number }): Backplane & {
   size(channel: string): number;
 };
 
+/** A channel shared over BroadcastChannel (see shareChannel). */
+export interface SharedChannel {
+  /** To every sharing context's listeners; returns this context's id for it. */
+  publish(type: string, payload?: unknown): string;
+  /** To the listener wherever it is: this context's id when it is here, undefined when sent on. */
+  publishTo(listenerId: string, type: string, payload?: unknown, options?: { senderId?: string }): string | undefined;
+  close(): void;
+}
+
+/**
+ * Shares a channel with every context a BroadcastChannel of the same name reaches (a page's tabs
+ * and workers, worker_threads, Deno workers). Live only: each context numbers its own messages
+ * and keeps its own history; each sender's order holds, senders may interleave differently.
+ * @throws InvalidOptionError where the runtime has no BroadcastChannel
+ */
+export function shareChannel(channel: Channel<any>, options?: { name?: string }): SharedChannel;
+
 /** The engine behind a channel refused or could not be reached (503). */
 export class BackplaneError extends EricSseError { name: "BackplaneError"; readonly status: number; }
 

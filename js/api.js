@@ -39,5 +39,6 @@ export {
 } from "./errors.js";
 export { createHub, ChannelContainer } from "./hub/index.js";
 export { memoryBackplane } from "./backplane/memory.js";
+export { shareChannel } from "./backplane/broadcast-channel.js";
 export { WorkerPool, serve, transfer } from "./pool.js";
 export { DataProcessingChannel } from "./processing.js";

@@ -194,3 +194,35 @@ test("a hub on a backplane: channels, publishes and streams span hubs; refusals 
     await ctx.up(backplane);
   }
 });
+
+/** shareChannel over BroadcastChannel: live only, between contexts (two instances in one realm here). */
+export const shareTests = [];
+shareTests.push({
+  name: "shareChannel carries publishes and dispatches between contexts, each sender in order",
+  fn: async (lib) => {
+    if (typeof globalThis.BroadcastChannel !== "function") return;
+    const name = fresh();
+    const here = new lib.Channel(quiet);
+    const there = new lib.Channel(quiet);
+    const a = lib.shareChannel(here, { name });
+    const b = lib.shareChannel(there, { name });
+    const mine = here.addListener();
+    const theirs = there.registerListener(new lib.Listener({ id: "far-away" }));
+    try {
+      for (let n = 1; n <= 5; n += 1) a.publish("n", n);
+      equal(a.publishTo("far-away", "direct", { to: "them" }), undefined, "sent on: not here");
+      const got = [];
+      await until(() => {
+        got.push(...drain(there, theirs.id));
+        return got.length === 6;
+      }, "6 messages in the other context");
+      equal(got.map((m) => m.payload), [1, 2, 3, 4, 5, { to: "them" }]);
+      equal(drain(here, mine.id).map((m) => m.payload), [1, 2, 3, 4, 5], "the publisher's own listeners too, once");
+      b.publish("back", "hi");
+      await until(() => drainKinds(here, mine.id, "back"), "the reply");
+    } finally {
+      a.close();
+      b.close();
+    }
+  },
+});

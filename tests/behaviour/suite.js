@@ -2,7 +2,7 @@
 // 24), Deno, workerd and a Chromium page. Each test receives the imported package as `lib`.
 
 import { equal, norm, ok, readChunks, readText, rejects, seq, throws, tick } from "./assert.js";
-import { backplaneTests } from "./backplane.js";
+import { backplaneTests, shareTests } from "./backplane.js";
 import { hostileTests } from "./hostile.js";
 
 const quiet = { keepAliveMs: 0 };
@@ -534,3 +534,4 @@ const memory = (lib) => ({
   window: 5,
 });
 tests.push(...backplaneTests.map(({ name, fn }) => ({ name: `backplane (memory): ${name}`, fn: (lib) => fn(lib, memory(lib)) })));
+tests.push(...shareTests.map(({ name, fn }) => ({ name: `backplane (BroadcastChannel): ${name}`, fn })));

@@ -20,6 +20,7 @@ const hub :Workerd.Worker = (
     (name = "node_modules/eric-sse/js/entry-workerd.js", esModule = embed "../../js/entry-workerd.js"),
     (name = "node_modules/eric-sse/js/action-listener.js", esModule = embed "../../js/action-listener.js"),
     (name = "node_modules/eric-sse/js/api.js", esModule = embed "../../js/api.js"),
+    (name = "node_modules/eric-sse/js/backplane/broadcast-channel.js", esModule = embed "../../js/backplane/broadcast-channel.js"),
     (name = "node_modules/eric-sse/js/backplane/memory.js", esModule = embed "../../js/backplane/memory.js"),
     (name = "node_modules/eric-sse/js/backplane/replica.js", esModule = embed "../../js/backplane/replica.js"),
     (name = "node_modules/eric-sse/js/channel.js", esModule = embed "../../js/channel.js"),

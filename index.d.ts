@@ -329,6 +329,11 @@ export class ChannelClosedError extends EricSseError { name: "ChannelClosedError
 export class MemoryLimitError extends EricSseError { name: "MemoryLimitError"; }
 /** The API was used before `init()` from "eric-sse/init" loaded the .wasm. */
 export class NotInitializedError extends EricSseError { name: "NotInitializedError"; }
+/**
+ * The WebAssembly instance trapped during this call and was replaced (503): every channel
+ * rebuilds itself empty on its next call; its clients resume with a gap notice.
+ */
+export class WasmTrapError extends EricSseError { name: "WasmTrapError"; }
 /** The .wasm could not be fetched, read or compiled; the message names the URL tried and the fix. */
 export class WasmLoadError extends EricSseError { name: "WasmLoadError"; }
 

@@ -36,6 +36,7 @@ export {
   PoolClosedError,
   NotInitializedError,
   WasmLoadError,
+  WasmTrapError,
 } from "./errors.js";
 export { createHub, ChannelContainer } from "./hub/index.js";
 export { memoryBackplane } from "./backplane/memory.js";

@@ -14,7 +14,7 @@ import { ACTIONS, FORGET, bindings } from "./internal.js";
 import { Listener } from "./listener.js";
 import { Message, SignedMessage, toJson, unpack } from "./message.js";
 import { SseSource } from "./stream.js";
-import { assertReady } from "./wasm.js";
+import { assertReady, coreGeneration, trapped } from "./wasm.js";
 
 /** The numeric options, in the order `RawChannel.settings()` returns them (src/channel.rs). */
 const NUMBER_OPTIONS = [
@@ -37,8 +37,12 @@ const NUMBER_OPTIONS = [
  * @template [P=any]
  */
 export class Channel {
-  /** @type {RawChannel} */
-  #raw;
+  /** @type {RawChannel} the core channel of the current instance (see #raw) */
+  #current;
+  /** The instance generation #current belongs to. */
+  #generation;
+  /** The options it was made with, to rebuild it after a trap. */
+  #settings;
   /** @type {Map<string, Entry>} */
   #byId = new Map();
   /** @type {Map<number, Entry>} */
@@ -61,7 +65,13 @@ export class Channel {
     const { id = newId("channel"), backplane } = /** @type {{ id?: unknown, backplane?: any }} */ (options);
     if (typeof id !== "string") throw new InvalidOptionError("option id must be a string");
     assertReady();
-    this.#raw = new RawChannel(id, options, nextEpoch(), backplane !== undefined);
+    this.#settings = options;
+    try {
+      this.#current = new RawChannel(id, options, nextEpoch(), backplane !== undefined);
+    } catch (error) {
+      throw trapped(error);
+    }
+    this.#generation = coreGeneration();
     /** @type {string} */
     this.id = id;
     if (backplane !== undefined) {
@@ -78,6 +88,36 @@ export class Channel {
         },
       });
     }
+  }
+
+  /**
+   * The core channel, rebuilt first when the instance was replaced after a trap.
+   * @returns {RawChannel}
+   */
+  get #raw() {
+    if (this.#generation !== coreGeneration()) this.#rebuild();
+    return this.#current;
+  }
+
+  /**
+   * After a trap the instance is new and this channel's core state is gone: a new core channel
+   * (a new epoch, so old ids get gap notices) takes the same listeners; their streams close
+   * (clients reconnect and resume with a gap notice) and parked iterators look again.
+   */
+  #rebuild() {
+    const entries = [...this.#byKey.values()];
+    this.#current = new RawChannel(this.id, this.#settings, nextEpoch(), this.#replica !== null);
+    this.#generation = coreGeneration();
+    this.#byKey.clear();
+    for (const entry of entries) {
+      entry.stream?.abandon();
+      entry.stream = null;
+      entry.key = this.#current.register(entry.listener.id, typeof /** @type {any} */ (entry.listener)[ACTIONS] === "function");
+      if (typeof entry.listener.onMessage === "function") this.#current.setHooked(entry.key, true);
+      this.#byKey.set(entry.key, entry);
+      this.#wakeWaiters(entry);
+    }
+    if (this.#replica) this.#current.setLastId(this.#replica.cursor ?? undefined);
   }
 
   /** Settles once a channel on a backplane follows its log (at once for a local channel). */
@@ -123,21 +163,26 @@ export class Channel {
     if (bindings.has(listener)) throw new InvalidListenerError(`listener ${listener.id} is already registered`);
     const running = listener.isRunning;
     const attach = /** @type {any} */ (listener)[ACTIONS];
-    const key = this.#raw.register(listener.id, typeof attach === "function");
-    if (!running) this.#raw.stop(key);
-    if (typeof listener.onMessage === "function") this.#raw.setHooked(key, true);
+    let key;
+    try {
+      key = this.#raw.register(listener.id, typeof attach === "function");
+      if (!running) this.#raw.stop(key);
+      if (typeof listener.onMessage === "function") this.#raw.setHooked(key, true);
+    } catch (error) {
+      throw trapped(error);
+    }
     /** @type {Entry} */
     const entry = { channel: this, listener, key, stream: null, waiters: [], inHook: false };
     this.#byId.set(listener.id, entry);
     this.#byKey.set(key, entry);
     bindings.set(listener, {
-      isRunning: () => this.#raw.isRunning(key),
+      isRunning: () => this.#raw.isRunning(entry.key),
       start: () => {
-        this.#raw.start(key);
+        this.#raw.start(entry.key);
         this.#schedule();
       },
-      stop: () => this.#raw.stop(key),
-      hooked: (hooked) => this.#raw.setHooked(key, hooked),
+      stop: () => this.#raw.stop(entry.key),
+      hooked: (hooked) => this.#raw.setHooked(entry.key, hooked),
     });
     if (typeof attach === "function") attach.call(listener, this);
     return listener;
@@ -154,11 +199,16 @@ export class Channel {
    */
   removeListener(listenerId) {
     const entry = this.#entry(listenerId);
-    const running = this.#raw.isRunning(entry.key);
-    if (entry.stream) entry.stream.stop();
-    else {
-      this.#raw.remove(entry.key);
-      this.#forget(entry);
+    let running;
+    try {
+      running = this.#raw.isRunning(entry.key);
+      if (entry.stream) entry.stream.stop();
+      else {
+        this.#raw.remove(entry.key);
+        this.#forget(entry);
+      }
+    } catch (error) {
+      throw trapped(error);
     }
     if (!running) entry.listener.stop();
   }
@@ -202,7 +252,12 @@ export class Channel {
     if (senderId !== undefined && typeof senderId !== "string") {
       throw new InvalidListenerError("senderId must be a string");
     }
-    const id = this.#raw.dispatch(entry.key, text(type), toJson(payload), senderId);
+    let id;
+    try {
+      id = this.#raw.dispatch(entry.key, text(type), toJson(payload), senderId);
+    } catch (error) {
+      throw trapped(error);
+    }
     this.#schedule();
     return id;
   }
@@ -215,7 +270,12 @@ export class Channel {
    */
   broadcast(type, payload) {
     if (type instanceof Message) ({ type, payload } = type);
-    const id = this.#raw.broadcast(text(type), toJson(payload));
+    let id;
+    try {
+      id = this.#raw.broadcast(text(type), toJson(payload));
+    } catch (error) {
+      throw trapped(error);
+    }
     this.#schedule();
     return id;
   }
@@ -232,7 +292,11 @@ export class Channel {
   async publish(type, payload) {
     if (this.#replica === null) return this.broadcast(type, payload);
     const json = toJson(payload);
-    this.#raw.checkOutgoing(text(type), json, undefined, undefined);
+    try {
+      this.#raw.checkOutgoing(text(type), json, undefined, undefined);
+    } catch (error) {
+      throw trapped(error);
+    }
     return this.#replica.append({ type, payload: json });
   }
 
@@ -251,7 +315,11 @@ export class Channel {
     const senderId = options?.senderId;
     if (senderId !== undefined && typeof senderId !== "string") throw new InvalidListenerError("senderId must be a string");
     if (typeof listenerId !== "string") throw new InvalidListenerError("a listener id is a string");
-    this.#raw.checkOutgoing(text(type), json, senderId, listenerId);
+    try {
+      this.#raw.checkOutgoing(text(type), json, senderId, listenerId);
+    } catch (error) {
+      throw trapped(error);
+    }
     return this.#replica.append({ type, payload: json, target: listenerId, ...(senderId === undefined ? {} : { sender: senderId }) });
   }
 
@@ -319,6 +387,7 @@ export class Channel {
     }
     const replica = this.#replica;
     let opening;
+    try {
     if (replica && typeof lastEventId === "string" && !this.#raw.canResume(lastEventId)) {
       // The replica's history does not reach back: replay from the engine's log. The listener
       // queues live entries meanwhile; the core merges both, nothing twice.
@@ -330,6 +399,9 @@ export class Channel {
       );
     } else {
       this.#raw.openStream(entry.key, lastEventId ?? undefined, Date.now());
+    }
+    } catch (error) {
+      throw trapped(error);
     }
     const source = new SseSource(this.#port, entry, signal, opening);
     entry.stream = source;
@@ -356,7 +428,11 @@ export class Channel {
 
   /** Ends the channel: queued messages are delivered, then every stream and iterator ends. */
   notifyEnd() {
-    this.#raw.notifyEnd();
+    try {
+      this.#raw.notifyEnd();
+    } catch (error) {
+      throw trapped(error);
+    }
     this.#schedule();
   }
 
@@ -368,7 +444,12 @@ export class Channel {
    * @param {unknown} payload
    */
   replyError(listenerId, fromId, payload) {
-    const id = this.#raw.dispatchError(this.#entry(listenerId).key, fromId, toJson(payload));
+    let id;
+    try {
+      id = this.#raw.dispatchError(this.#entry(listenerId).key, fromId, toJson(payload));
+    } catch (error) {
+      throw trapped(error);
+    }
     this.#schedule();
     return id;
   }
@@ -377,7 +458,13 @@ export class Channel {
 
   /** What this channel's streams use of it. @type {import("./stream.js").StreamPort} */
   #port = {
-    poll: (entry, max) => this.#raw.poll(entry.key, Date.now(), max),
+    poll: (entry, max) => {
+      try {
+        return this.#raw.poll(entry.key, Date.now(), max);
+      } catch (error) {
+        throw trapped(error);
+      }
+    },
     output: () => this.#raw.output(),
     next: (entry) => {
       const packed = this.#raw.peekStream(entry.key, Date.now());
@@ -403,11 +490,16 @@ export class Channel {
    * @returns {import("./message.js").Delivery | undefined | null}
    */
   #deliver(entry, running) {
-    if (typeof entry.listener.onMessage !== "function") {
-      const packed = this.#raw.take(entry.key, running);
-      return typeof packed === "string" ? unpack(packed) : packed;
+    let packed;
+    try {
+      if (typeof entry.listener.onMessage !== "function") {
+        packed = this.#raw.take(entry.key, running);
+        return typeof packed === "string" ? unpack(packed) : packed;
+      }
+      packed = this.#raw.peek(entry.key, running);
+    } catch (error) {
+      throw trapped(error);
     }
-    const packed = this.#raw.peek(entry.key, running);
     if (typeof packed !== "string") return packed;
     const message = unpack(packed);
     this.#runHook(entry, message);
@@ -481,7 +573,14 @@ export class Channel {
 
   /** Hands woken streams their shared chunk or a poll, and wakes parked iterators. */
   #flush() {
-    const keys = this.#raw.flush(Date.now());
+    let keys;
+    try {
+      keys = this.#raw.flush(Date.now());
+    } catch (error) {
+      // The instance was replaced: every channel rebuilds itself on its next call.
+      console.error(trapped(error));
+      return;
+    }
     if (keys.length === 0) return;
     const shared = keys[0];
     const streamsEnd = 2 + shared + keys[1];

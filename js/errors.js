@@ -172,6 +172,14 @@ export class NotInitializedError extends EricSseError {
   get name() { return "NotInitializedError"; }
   get status() { return 500; }
 }
+/**
+ * The WebAssembly instance trapped during this call and was replaced by a fresh one; channels
+ * rebuild themselves empty on their next call (503).
+ */
+export class WasmTrapError extends EricSseError {
+  get name() { return "WasmTrapError"; }
+  get status() { return 503; }
+}
 /** The .wasm could not be fetched, read or compiled; the message names the URL tried. */
 export class WasmLoadError extends EricSseError {
   get name() { return "WasmLoadError"; }

@@ -2,8 +2,8 @@
 // eventsource-parser-like API. One wasm call per chunk returns every item it completed.
 
 import { RawParser } from "../pkg/eric_sse.js";
-import { ParseError } from "./errors.js";
-import { assertReady } from "./wasm.js";
+import { ParseError, WasmTrapError } from "./errors.js";
+import { assertReady, coreGeneration, trapped } from "./wasm.js";
 
 const CR = "\r";
 // The spec's UTF-8 decode: invalid bytes become U+FFFD. The batch never starts with a BOM.
@@ -80,29 +80,46 @@ export function createParser(handlers) {
   checkLimit("maxLineBytes", maxLineBytes);
   checkLimit("maxEventBytes", maxEventBytes);
   assertReady();
-  const raw = new RawParser(maxLineBytes, maxEventBytes);
-  const state = { id: "" };
-  if (lastEventId !== undefined && lastEventId !== null) {
-    state.id = String(lastEventId);
-    raw.lastEventId = state.id;
-  }
+  const state = { id: lastEventId === undefined || lastEventId === null ? "" : String(lastEventId) };
+  const make = () => {
+    const parser = new RawParser(maxLineBytes, maxEventBytes);
+    if (state.id !== "") parser.lastEventId = state.id;
+    return parser;
+  };
+  let raw = make();
+  let generation = coreGeneration();
+  /** The core parser; after the instance trapped and was replaced, a new one (see js/wasm.js). */
+  const core = ({ resetting = false } = {}) => {
+    if (generation !== coreGeneration()) {
+      raw = make();
+      generation = coreGeneration();
+      if (!resetting) {
+        throw new WasmTrapError("eric-sse: the WebAssembly instance was replaced; the parser starts again and the event it was reading is lost");
+      }
+    }
+    return raw;
+  };
   // A string chunk may end inside a surrogate pair: hold the high half for the next chunk.
   let highSurrogate = "";
   return {
     feed(chunk) {
       let packed;
-      if (chunk instanceof Uint8Array) packed = raw.feed(chunk);
-      else if (typeof chunk === "string") {
-        let text = highSurrogate + chunk;
-        const last = text.charCodeAt(text.length - 1);
-        highSurrogate = last >= 0xd800 && last <= 0xdbff ? text.slice(-1) : "";
-        if (highSurrogate) text = text.slice(0, -1);
-        packed = raw.feedText(text);
+      try {
+        if (chunk instanceof Uint8Array) packed = core().feed(chunk);
+        else if (typeof chunk === "string") {
+          let text = highSurrogate + chunk;
+          const last = text.charCodeAt(text.length - 1);
+          highSurrogate = last >= 0xd800 && last <= 0xdbff ? text.slice(-1) : "";
+          if (highSurrogate) text = text.slice(0, -1);
+          packed = core().feedText(text);
+        }
+        else if (ArrayBuffer.isView(chunk) || chunk instanceof ArrayBuffer) {
+          const view = /** @type {any} */ (chunk);
+          packed = core().feed(new Uint8Array(view.buffer ?? view, view.byteOffset ?? 0, view.byteLength));
+        } else throw new TypeError("eric-sse: feed() takes a Uint8Array or a string");
+      } catch (error) {
+        throw trapped(error);
       }
-      else if (ArrayBuffer.isView(chunk) || chunk instanceof ArrayBuffer) {
-        const view = /** @type {any} */ (chunk);
-        packed = raw.feed(new Uint8Array(view.buffer ?? view, view.byteOffset ?? 0, view.byteLength));
-      } else throw new TypeError("eric-sse: feed() takes a Uint8Array or a string");
       if (packed.length === 0) return;
       const failures = [];
       deliver(decoder.decode(packed), handlers, state, failures);
@@ -110,7 +127,7 @@ export function createParser(handlers) {
     },
     reset() {
       highSurrogate = "";
-      raw.reset();
+      core({ resetting: true }).reset();
     },
     /** The id of the last block that ended: where a reconnecting client resumes. */
     get lastEventId() {
@@ -118,7 +135,7 @@ export function createParser(handlers) {
     },
     /** Bytes the parser holds for the line and event being read. */
     get bufferedBytes() {
-      return raw.bufferedBytes;
+      return core({ resetting: true }).bufferedBytes;
     },
   };
 }

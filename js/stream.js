@@ -90,6 +90,14 @@ export class SseSource {
     if (!this.closed) this.#poll();
   }
 
+  /** Closes the stream without asking the core (its instance trapped and was replaced): the
+   * client reconnects and resumes with a gap notice. */
+  abandon() {
+    if (this.closed) return;
+    this.#cleanup();
+    this.#close();
+  }
+
   /** Ends the stream now (abort, or the listener is being removed): what the core owes without
    * a message (the opening, if not sent yet) goes out, then the stream closes and the listener is
    * removed. */

@@ -38,6 +38,8 @@ export class Replica {
   #unfollow = null;
   #stopped = false;
   #up = true;
+  /** @type {string | null} the id of the last entry handed to the channel */
+  #cursor = null;
 
   /**
    * @param {string} channel the channel id in the engine
@@ -58,8 +60,13 @@ export class Replica {
         const tail = await this.#backplane.tail(this.#channel);
         if (this.#stopped) return;
         this.#port.start(tail);
+        this.#cursor = tail;
         this.#unfollow = this.#backplane.follow(this.#channel, tail, {
-          entries: (entries) => this.#port.accept(entries.map(packEntry)),
+          entries: (entries) => {
+            if (entries.length === 0) return;
+            this.#cursor = entries[entries.length - 1].id;
+            this.#port.accept(entries.map(packEntry));
+          },
           state: (up) => this.#state(up),
         });
         this.#state(true);
@@ -102,6 +109,11 @@ export class Replica {
     } catch (error) {
       throw asBackplaneError(error);
     }
+  }
+
+  /** The id of the last entry handed to the channel (where a rebuilt channel goes on). */
+  get cursor() {
+    return this.#cursor;
   }
 
   /** Stops following the log. */

@@ -286,8 +286,8 @@ export class BackplaneError extends EricSseError { name: "BackplaneError"; reado
 
 /** Sets the instance's memory budget in bytes (default 512 MiB): past it, new messages and listeners are refused with MemoryLimitError. */
 export function setMemoryBudget(bytes: number): void;
-/** What every channel's queues, histories and listeners hold now, and the budget. */
-export function memoryUsage(): { liveBytes: number; budgetBytes: number };
+/** What every channel's queues, histories and listeners hold now, the budget, and the WebAssembly memory's size (it never shrinks). */
+export function memoryUsage(): { liveBytes: number; budgetBytes: number; wasmBytes: number };
 
 export interface FrameFields {
   event?: string;

@@ -144,6 +144,8 @@ const { runWorkerd } = await import("../tests/workerd/run.mjs");
 await inProcess("workerd (real workerd over 127.0.0.1)", runWorkerd);
 const { runWorkerdClient } = await import("../tests/workerd/client-run.mjs");
 await inProcess("workerd client tests (fetch from workerd to the SSE test server)", runWorkerdClient);
+const { runSoak } = await import("../tests/soak/run.mjs");
+await inProcess("soak, short (aborted streams and a stalled reader against workerd and Deno; npm run soak: 100,000)", (report) => runSoak(report, { aborts: 2000 }));
 const { runHubExamples } = await import("../tests/hub/run.mjs");
 await inProcess("hub examples (workerd and Deno over 127.0.0.1)", runHubExamples);
 const { runBrowser } = await import("../tests/browser/run.mjs");

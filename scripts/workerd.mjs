@@ -76,7 +76,7 @@ export async function waitForServer(child, url, what) {
     if (child.exitCode !== null) throw new Error(`${what} exited with ${child.exitCode}`);
     try {
       await fetch(url);
-      return { url, stop: () => (child.kill(), exited) };
+      return { url, pid: child.pid, stop: () => (child.kill(), exited) };
     } catch {
       await new Promise((r) => setTimeout(r, 50));
     }

@@ -42,6 +42,16 @@ export type Accepts<T> = [Json] extends [T] ? unknown : T;
 export type Bytes = ArrayBuffer | ArrayBufferView;
 /** A compiled WebAssembly.Module where the platform's types declare one. */
 export type WasmModule = typeof globalThis extends { WebAssembly: { Module: { prototype: infer M } } } ? M : object;
+/** What `Channel.pipe` needs of a Node writable such as http.ServerResponse. */
+export interface NodeWritableLike {
+  write(chunk: Uint8Array): boolean;
+  end(): void;
+  destroy(error?: Error): void;
+  on(event: "close" | "drain", listener: () => void): unknown;
+  off(event: "close" | "drain", listener: () => void): unknown;
+  writeHead?(status: number, headers: Record<string, string>): unknown;
+  flushHeaders?(): void;
+}
 /** Headers as `fetch` takes them. */
 export type HeadersLike = Headers | Record<string, string> | [string, string][];
 /** A MessagePort, BroadcastChannel or anything with the same message interface. */
@@ -192,6 +202,17 @@ export class Channel<T = Json> {
   messages(listenerId: string, options?: { signal?: AbortSignal }): AsyncIterableIterator<Delivery<Delivered<T>>>;
   /** SSE bytes: `retry:`, the replay, then live frames; closing it removes the listener. */
   stream(listenerId: string, options?: StreamOptions): ReadableStream<Uint8Array>;
+  /**
+   * The listener's SSE written straight to a Node `http.ServerResponse` (or any writable with
+   * write/end/destroy and drain/close events): headers, `retry:`, the replay after
+   * `lastEventId` (or `request`'s Last-Event-ID), live frames, with the writable's backpressure.
+   * The client closing the connection removes the listener. A few hundred bytes per connection.
+   */
+  pipe(listenerId: string, res: NodeWritableLike, options?: {
+    request?: { headers: Record<string, string | string[] | undefined> };
+    lastEventId?: string | null;
+    headers?: Record<string, string>;
+  }): void;
   /** stream() in a Response with content-type text/event-stream and cache-control no-cache. */
   response(listenerId: string, init?: ResponseOptions): Response;
   /** Delivers what is queued, then ends every stream (with `_eric_channel_closed`) and iterator. */

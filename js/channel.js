@@ -13,7 +13,7 @@ import { newId, nextEpoch } from "./ids.js";
 import { ACTIONS, FORGET, bindings } from "./internal.js";
 import { Listener } from "./listener.js";
 import { Message, SignedMessage, toJson, unpack } from "./message.js";
-import { SseSource } from "./stream.js";
+import { NodeSink, SseSource } from "./stream.js";
 import { assertReady, coreGeneration, trapped } from "./wasm.js";
 
 /** The numeric options, in the order `RawChannel.settings()` returns them (src/channel.rs). */
@@ -28,7 +28,7 @@ const NUMBER_OPTIONS = [
  * @property {Channel} channel
  * @property {Listener} listener
  * @property {number} key the core's listener key
- * @property {SseSource | null} stream
+ * @property {import("./stream.js").StreamDriver | null} stream
  * @property {(() => void)[]} waiters parked iterators
  * @property {boolean} inHook
  */
@@ -382,30 +382,61 @@ export class Channel {
    */
   stream(listenerId, { lastEventId, signal } = {}) {
     const entry = this.#entry(listenerId);
+    const opening = this.#openStream(entry, lastEventId);
+    const source = new SseSource(this.#port, entry, signal, opening);
+    entry.stream = source;
+    return new ReadableStream(source, { highWaterMark: 0 });
+  }
+
+  /**
+   * The listener's SSE written straight to a Node `http.ServerResponse` (or any writable with
+   * `write`/`end`/`destroy` and `drain`/`close` events): status and SSE headers, `retry:`, the
+   * replay after `lastEventId` (or `request`'s Last-Event-ID header), then live frames, with the
+   * writable's backpressure. The client closing the connection removes the listener. No Web
+   * stream in between: a few hundred bytes per connection.
+   * @param {string} listenerId
+   * @param {import("./stream.js").Writable & { writeHead?: (status: number, headers: Record<string, string>) => unknown, flushHeaders?: () => void }} res
+   * @param {{ request?: { headers: Record<string, string | string[] | undefined> }, lastEventId?: string | null, headers?: Record<string, string> }} [options]
+   */
+  pipe(listenerId, res, { request, lastEventId, headers = {} } = {}) {
+    const entry = this.#entry(listenerId);
+    const header = request?.headers["last-event-id"];
+    const opening = this.#openStream(entry, lastEventId ?? (typeof header === "string" ? header : undefined));
+    res.writeHead?.(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive", ...headers });
+    res.flushHeaders?.();
+    const sink = new NodeSink(this.#port, entry, res, opening);
+    entry.stream = sink;
+    sink.pull();
+  }
+
+  /**
+   * Opens the listener's stream in the core, with the replay after `lastEventId`; returns a
+   * promise when the replay must first be read from the backplane's log.
+   * @param {Entry} entry
+   * @param {string | null | undefined} lastEventId
+   * @returns {Promise<unknown> | undefined}
+   */
+  #openStream(entry, lastEventId) {
     if (lastEventId !== undefined && lastEventId !== null && typeof lastEventId !== "string") {
       throw new InvalidOptionError("lastEventId must be a string");
     }
     const replica = this.#replica;
-    let opening;
     try {
-    if (replica && typeof lastEventId === "string" && !this.#raw.canResume(lastEventId)) {
-      // The replica's history does not reach back: replay from the engine's log. The listener
-      // queues live entries meanwhile; the core merges both, nothing twice.
-      if (entry.stream) throw new InvalidListenerError(`listener ${listenerId}: already has an open stream`);
-      opening = replica.read(lastEventId).then(
-        ({ entries, tail }) => this.#raw.openStreamReplay(entry.key, lastEventId, entries.map(packEntry), tail ?? undefined, Date.now()),
-        // The engine is away: what this replica holds, after a gap notice.
-        () => this.#raw.openStream(entry.key, lastEventId, Date.now()),
-      );
-    } else {
+      if (replica && typeof lastEventId === "string" && !this.#raw.canResume(lastEventId)) {
+        // The replica's history does not reach back: replay from the engine's log. The listener
+        // queues live entries meanwhile; the core merges both, nothing twice.
+        if (entry.stream) throw new InvalidListenerError(`listener ${entry.listener.id}: already has an open stream`);
+        return replica.read(lastEventId).then(
+          ({ entries, tail }) => this.#raw.openStreamReplay(entry.key, lastEventId, entries.map(packEntry), tail ?? undefined, Date.now()),
+          // The engine is away: what this replica holds, after a gap notice.
+          () => this.#raw.openStream(entry.key, lastEventId, Date.now()),
+        );
+      }
       this.#raw.openStream(entry.key, lastEventId ?? undefined, Date.now());
-    }
+      return undefined;
     } catch (error) {
       throw trapped(error);
     }
-    const source = new SseSource(this.#port, entry, signal, opening);
-    entry.stream = source;
-    return new ReadableStream(source, { highWaterMark: 0 });
   }
 
   /**

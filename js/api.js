@@ -39,5 +39,7 @@ export {
 } from "./errors.js";
 export { createHub, ChannelContainer } from "./hub/index.js";
 export { memoryBackplane } from "./backplane/memory.js";
+export { sqliteBackplane } from "./backplane/sqlite.js";
+export { createDurableHub } from "./cloudflare/durable.js";
 export { WorkerPool, serve, transfer } from "./pool.js";
 export { DataProcessingChannel } from "./processing.js";

@@ -646,6 +646,60 @@ export class ForbiddenError extends HubError { name: "ForbiddenError"; }
 /** maxChannels or maxListenersPerChannel reached (429). */
 export class LimitExceededError extends HubError { name: "LimitExceededError"; }
 
+// ---- Cloudflare Durable Objects: channels that outlive one isolate ----
+
+/** The part of a Durable Object's `ctx.storage.sql` the SQLite engine uses. */
+export interface SqlStorageLike {
+  exec(query: string, ...bindings: unknown[]): { toArray(): Record<string, unknown>[] };
+}
+
+/**
+ * The Backplane over SQLite (a Durable Object's `ctx.storage.sql`): the realm holding it is the
+ * single writer of its channels. Ids are `<epoch>-<seq>` (the epoch chosen once per channel
+ * lifetime and stored), the log is kept on disk capped at `maxLen` entries, reads (replays)
+ * come from disk, and ids continue after a restart.
+ */
+export function sqliteBackplane(sql: SqlStorageLike, options?: {
+  /** Entries kept per channel (default 1000). */
+  maxLen?: number;
+  /** Where created channels are listed; `add` may refuse with LimitExceededError. */
+  registry?: { add(channel: string): Promise<void>; remove(channel: string): Promise<void> };
+  /** When this realm holds every listener of its channels: a dispatch to an unknown one is refused (404). */
+  isListener?(channel: string, listener: string): boolean;
+  /** Sees a registry that failed to unlist a removed channel (default console.error). */
+  onError?(error: unknown): void;
+}): Backplane;
+
+/** What a Durable Object namespace binding offers that the durable hub uses. */
+export interface DurableObjectNamespaceLike {
+  idFromName(name: string): unknown;
+  get(id: unknown): { fetch(input: Request | string, init?: RequestInit): Promise<Response> };
+}
+
+export interface DurableHubOptions extends Omit<HubOptions, "backplane"> {
+  /** The name of the Durable Object namespace binding in `env` (default "CHANNELS"). */
+  binding?: string;
+  /** Messages kept per channel on disk: the replay window (default 1000). */
+  history?: number;
+}
+
+export interface DurableHub {
+  /** The front handler (`export default { fetch: hub.fetch }`): routes each request to its channel's object. */
+  fetch(request: Request, env: object, ctx?: unknown): Promise<Response>;
+  /**
+   * The Durable Object class (SQLite storage): export it under the class name the binding names.
+   * One object per channel, plus one directory object.
+   */
+  ChannelObject: new (ctx: { storage: { sql: SqlStorageLike } }, env: object) => { fetch(request: Request): Promise<Response> };
+}
+
+/**
+ * The hub on Durable Objects: the same routes and POST /command as createHub, one object per
+ * channel (its single writer: ids, SQLite history, its SSE connections), across every isolate.
+ * `options` may be a function of the Worker's env (for secrets).
+ */
+export function createDurableHub(options?: DurableHubOptions | ((env: any) => DurableHubOptions)): DurableHub;
+
 // ---- worker pool, data processing, action listener ----
 
 export interface PoolOptions {

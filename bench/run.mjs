@@ -9,6 +9,7 @@ import {
   betterSseFanout, betterSseSingle, ericFanout, ericSingle, naiveFanout,
 } from "./fanout.mjs";
 import { fmt, sideBySide } from "./lib.mjs";
+import { benchDurable } from "./durable.mjs";
 import { benchParse } from "./parse.mjs";
 import { benchPool } from "./pool.mjs";
 
@@ -47,7 +48,7 @@ async function coreBroadcast(n, m) {
   const shared = { n: 1 };
   const r = await sideBySide({
     eric: () => {
-      const channel = new Channel({ historySize: 0, maxQueue: m + 1 });
+      const channel = new Channel({ historySize: 0, maxQueue: m + 1, maxQueueBytes: Infinity });
       const ids = [];
       for (let i = 0; i < n; i += 1) ids.push(channel.addListener().id);
       const started = performance.now();
@@ -130,7 +131,9 @@ async function memory(n) {
 function sizes() {
   const gz = (buf) => gzipSync(buf, { level: 9 }).length;
   const wasmBytes = readFileSync(new URL("../pkg/eric_sse_bg.wasm", import.meta.url));
-  const modules = readdirSync(new URL("../js/", import.meta.url)).filter((f) => !f.startsWith("entry-"));
+  // Every module under js/ (subfolders too), but one runtime entry.
+  const modules = readdirSync(new URL("../js/", import.meta.url), { recursive: true })
+    .filter((f) => f.endsWith(".js") && !f.startsWith("entry-"));
   const js = ["pkg/eric_sse.js", "js/entry-node.js", ...modules.map((f) => `js/${f}`)]
     .map((f) => readFileSync(new URL(`../${f}`, import.meta.url)));
   const jsBytes = Buffer.concat(js);
@@ -154,6 +157,13 @@ row("Pool: hash 1 MiB per task, 2 workers", pool.heavy.figures,
   pool.heavy.vsInline >= 1.8 && pool.heavy.same, pool.heavy.same ? "every hash checked against the inline result" : "RESULTS DIFFER");
 row("Pool: per-task overhead (tiny tasks)", pool.tiny.figures, `${fmt(pool.tiny.ratio, 2)}× workerpool's speed`,
   "no worse than workerpool", pool.tiny.ratio >= 1 && pool.tiny.same);
+const durable = await benchDurable({ m: quick ? 200 : 500 });
+row(`Durable Objects: publishes into one channel object, ${durable.n} SSE readers, ${durable.inFlight} in flight (real workerd, SQLite on disk)`,
+  `durable ${fmt(durable.durable.publishRate, 0)} publishes/s, ${fmt(durable.durable.deliverRate, 0)} delivered/s; `
+    + `single-isolate hub (examples/cloudflare) ${fmt(durable.isolate.publishRate, 0)} publishes/s, ${fmt(durable.isolate.deliverRate, 0)} delivered/s`,
+  `${fmt(durable.durable.publishRate / durable.isolate.publishRate, 2)}× the single-isolate hub's publish rate`,
+  "every message reaches every reader", durable.durable.complete && durable.isolate.complete,
+  `${durable.m} messages; each publish is a request to the front, one to the object and an SQLite write before the reply; the HTTP client shares the cores`);
 sizes();
 
 const cpu = cpus()[0]?.model ?? "unknown CPU";

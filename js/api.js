@@ -41,5 +41,7 @@ export {
 export { createHub, ChannelContainer } from "./hub/index.js";
 export { memoryBackplane } from "./backplane/memory.js";
 export { shareChannel } from "./backplane/broadcast-channel.js";
+export { sqliteBackplane } from "./backplane/sqlite.js";
+export { createDurableHub } from "./cloudflare/durable.js";
 export { WorkerPool, serve, transfer } from "./pool.js";
 export { DataProcessingChannel } from "./processing.js";

@@ -148,6 +148,7 @@ const { runSoak } = await import("../tests/soak/run.mjs");
 await inProcess("soak, short (aborted streams and a stalled reader against workerd and Deno; npm run soak: 100,000)", (report) => runSoak(report, { aborts: 2000 }));
 const { runHubExamples } = await import("../tests/hub/run.mjs");
 await inProcess("hub examples (workerd and Deno over 127.0.0.1)", runHubExamples);
+await inProcess("Durable Objects (workerd + SQLite on disk, SIGKILL/restart, wrangler dev)", (await import("../tests/durable/run.mjs")).runDurable);
 const { runBrowser } = await import("../tests/browser/run.mjs");
 await inProcess("Chromium (headless, playwright-core)", runBrowser);
 await inProcess("packaging (npm pack → wrangler, esbuild, Vite, Bun, Deno, Node, tsc)", (await import("../tests/packaging/run.mjs")).runPackaging);

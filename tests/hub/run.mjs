@@ -26,19 +26,20 @@ async function runAgainst(label, server, report) {
   }
 }
 
-/** The example's config lists the package's modules by hand: it must list every one of js/. */
+/** The examples' configs list the package's modules by hand: each must list every one of js/. */
 function checkModuleList(config, report) {
   const text = readFileSync(config, "utf8");
   const listed = new Set([...text.matchAll(/embed "\.\.\/\.\.\/(js\/[^"]+)"/g)].map((m) => m[1]));
   // The runtime entries other than workerd's are not needed there.
   const wanted = packageModules().filter((f) => f.startsWith("js/") && !/\/entry-(?!workerd)[^/]+$/.test(f));
   const missing = wanted.filter((f) => !listed.has(f));
-  report("examples/cloudflare/config.capnp lists every module of js/", missing.length === 0, `add: ${missing.join(", ")}`);
+  report(`${config.slice(root.length + 1)} lists every module of js/`, missing.length === 0, `add: ${missing.join(", ")}`);
 }
 
 export async function runHubExamples(report) {
   const config = join(root, "examples", "cloudflare", "config.capnp");
   checkModuleList(config, report);
+  checkModuleList(join(root, "examples", "cloudflare-durable", "config.capnp"), report);
   await runAgainst("workerd examples/cloudflare", await serveConfig(config, { env: { HUB_TOKEN: TOKEN } }), report);
 
   const port = await freePort();

@@ -137,9 +137,10 @@ impl RawChannel {
         self.inner.set_hooked(ListenerKey(key), hooked).map_err(to_js)
     }
 
-    /// Queues a message for one listener; returns its id. `sender` signs it.
-    pub fn dispatch(&mut self, key: u32, kind: String, payload: String, sender: Option<String>) -> Result<String, JsValue> {
-        let (key, message) = (ListenerKey(key), Message::new(kind, payload));
+    /// Queues a message for one listener; returns its id. `sender` signs it. The payload comes
+    /// as UTF-8 bytes (the JS side encodes it natively; a string would be copied in char by char).
+    pub fn dispatch(&mut self, key: u32, kind: String, payload: Vec<u8>, sender: Option<String>) -> Result<String, JsValue> {
+        let (key, message) = (ListenerKey(key), Message::new(kind, utf8(payload)?));
         let sent = match sender {
             Some(sender_id) => self.inner.dispatch_signed(key, SignedMessage::new(sender_id, message)),
             None => self.inner.dispatch(key, message),
@@ -153,9 +154,9 @@ impl RawChannel {
         self.inner.dispatch_error(ListenerKey(key), sender, payload).map(id_text).map_err(to_js)
     }
 
-    /// Queues a message for every listener; returns its id.
-    pub fn broadcast(&mut self, kind: String, payload: String) -> Result<String, JsValue> {
-        self.inner.broadcast(Message::new(kind, payload)).map(id_text).map_err(to_js)
+    /// Queues a message for every listener; returns its id. The payload comes as UTF-8 bytes.
+    pub fn broadcast(&mut self, kind: String, payload: Vec<u8>) -> Result<String, JsValue> {
+        self.inner.broadcast(Message::new(kind, utf8(payload)?)).map(id_text).map_err(to_js)
     }
 
     /// Takes entries an engine numbered, packed (`crate::pack::unpack_entry`), in log order.
@@ -315,6 +316,11 @@ impl RawChannel {
     pub fn last_id(&self) -> Option<String> {
         self.inner.last_id().map(id_text)
     }
+}
+
+/// The payload bytes as text (the JS side encoded a string, so this only fails on misuse).
+fn utf8(bytes: Vec<u8>) -> Result<String, JsValue> {
+    String::from_utf8(bytes).map_err(|_| to_js(Error::format("the payload is not UTF-8")))
 }
 
 fn take_mode(running: bool) -> Take {

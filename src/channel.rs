@@ -833,10 +833,14 @@ impl Channel {
             write_notice(&mut opening, REPLAY_GAP, &gap_data(entries.first().map(|e| e.id)))?;
         }
         let after = if continuous { last } else { None };
+        let through = [last, tail, entries.last().map(|e| e.id)].into_iter().flatten().max();
         let listener = self.listener_mut(key)?;
         let queued = listener.queue.iter().filter(|e| e.id().is_some_and(|id| after.is_none_or(|a| id > a)));
         merge_by_id(replayed.iter(), queued, |envelope| opening.extend_from_slice(envelope.frame()));
         listener.clear();
+        // This replica may still be behind the engine: what it accepts later up to here, the
+        // client already has.
+        listener.replayed_through = through;
         listener.stream = Some(Stream::new(opening, now));
         Ok(())
     }

@@ -146,6 +146,7 @@ const { runWorkerdClient } = await import("../tests/workerd/client-run.mjs");
 await inProcess("workerd client tests (fetch from workerd to the SSE test server)", runWorkerdClient);
 const { runHubExamples } = await import("../tests/hub/run.mjs");
 await inProcess("hub examples (workerd and Deno over 127.0.0.1)", runHubExamples);
+await inProcess("Redis backplane (real redis-server: contract, adapter, Node + Deno + Bun processes)", (await import("../tests/redis/run.mjs")).runRedis);
 const { runBrowser } = await import("../tests/browser/run.mjs");
 await inProcess("Chromium (headless, playwright-core)", runBrowser);
 await inProcess("packaging (npm pack → wrangler, esbuild, Vite, Bun, Deno, Node, tsc)", (await import("../tests/packaging/run.mjs")).runPackaging);

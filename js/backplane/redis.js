@@ -375,6 +375,14 @@ export function redisBackplane(options = {}) {
 
   async function loop() {
     looping = true;
+    try {
+      await follow();
+    } finally {
+      looping = false;
+    }
+  }
+
+  async function follow() {
     reader ??= connect();
     await reader.first;
     while (!closed && followed.size > 0) {
@@ -428,7 +436,6 @@ export function redisBackplane(options = {}) {
         if (channel !== undefined) deliver(channel, raw.map(toEntry));
       }
     }
-    looping = false;
   }
 
   /** @type {Backplane & { close(): Promise<void>, readonly up: boolean, readonly prefix: string }} */
@@ -509,6 +516,7 @@ export function redisBackplane(options = {}) {
       if (closed) return;
       closed = true;
       followed.clear();
+      for (const waiter of catching) waiter.done();
       reader?.client.destroy();
       try {
         await command.client.close();

@@ -149,6 +149,7 @@ await inProcess("soak, short (aborted streams and a stalled reader against worke
 const { runHubExamples } = await import("../tests/hub/run.mjs");
 await inProcess("hub examples (workerd and Deno over 127.0.0.1)", runHubExamples);
 await inProcess("Durable Objects (workerd + SQLite on disk, SIGKILL/restart, wrangler dev)", (await import("../tests/durable/run.mjs")).runDurable);
+await inProcess("Redis backplane (real redis-server: contract, adapter, Node + Deno + Bun processes)", (await import("../tests/redis/run.mjs")).runRedis);
 const { runBrowser } = await import("../tests/browser/run.mjs");
 await inProcess("Chromium (headless, playwright-core)", runBrowser);
 await inProcess("packaging (npm pack → wrangler, esbuild, Vite, Bun, Deno, Node, tsc)", (await import("../tests/packaging/run.mjs")).runPackaging);

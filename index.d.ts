@@ -1,5 +1,7 @@
-// Types for the eric-sse package. Every runtime entry exports this API; the manual-init entry
-// `eric-sse/init` (browsers, workers, bundles) adds `init` and `initSync` (see init.d.ts).
+// Types for the eric-sse package. Every runtime entry exports this API. The Node, Deno and
+// workerd entries load the .wasm on import; the browser entry and the manual-init entry
+// `eric-sse/init` (workers, bundles) need `init()` or `initSync()` first. The subpaths
+// `eric-sse/channel` and `eric-sse/client` export parts of it (channel.d.ts, client.d.ts).
 //
 // No DOM lib needed: the declarations use only what ES2022 plus @types/node (or Deno, Bun, or
 // the DOM lib) declare, and small local shapes for the rest.
@@ -42,6 +44,21 @@ export type Accepts<T> = [Json] extends [T] ? unknown : T;
 export type Bytes = ArrayBuffer | ArrayBufferView;
 /** A compiled WebAssembly.Module where the platform's types declare one. */
 export type WasmModule = typeof globalThis extends { WebAssembly: { Module: { prototype: infer M } } } ? M : object;
+
+/** Where the .wasm comes from: a URL (string or URL), a Request or Response, bytes, or a compiled Module. */
+export type InitInput = string | URL | Request | Response | Bytes | WasmModule;
+
+/**
+ * Fetches (file: URLs are read from disk in Node, Deno and Bun), compiles and instantiates the
+ * .wasm; by default the package's pkg/eric_sse_bg.wasm, which a bundler may not copy: see the
+ * README's "Bundlers" section. Resolves once the API is usable; once loaded (the Node, Deno and
+ * workerd entries load it on import) it does nothing. @throws WasmLoadError naming the URL tried.
+ */
+export function init(input?: { module_or_path?: InitInput | Promise<InitInput> } | InitInput | Promise<InitInput>): Promise<void>;
+
+/** Instantiates synchronously from bytes or a compiled Module (what a WorkerPool posts). */
+export function initSync(input: { module: Bytes | WasmModule } | Bytes | WasmModule): void;
+
 /** What `Channel.pipe` needs of a Node writable such as http.ServerResponse. */
 export interface NodeWritableLike {
   write(chunk: Uint8Array): boolean;

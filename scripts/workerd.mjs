@@ -15,10 +15,10 @@ export function modulesUnder(dir) {
   });
 }
 
-/** The package's modules as a Worker imports them: everything under js/, the wasm-bindgen
- * glue and the .wasm. */
+/** The package's modules as a Worker imports them (what `npm run build` put in dist/): the
+ * workerd and web entries, the chunks they share, and the .wasm. */
 export function packageModules() {
-  return [...modulesUnder("js"), "pkg/eric_sse.js", "pkg/eric_sse_bg.wasm"];
+  return [...modulesUnder("dist").filter((f) => /^dist\/(workerd|web|shared)\b/.test(f)), "pkg/eric_sse_bg.wasm"];
 }
 
 export function freePort() {

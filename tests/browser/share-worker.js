@@ -1,6 +1,6 @@
 // A dedicated worker sharing the page's channel over BroadcastChannel: it posts back every
 // message its own listener gets, and publishes a "from-worker" message when the page asks.
-import * as lib from "/js/entry-web.js";
+import * as lib from "/dist/web.js";
 
 await lib.init(new URL("/pkg/eric_sse_bg.wasm", self.location.origin));
 const channel = new lib.Channel({ id: "shared-demo", keepAliveMs: 0 });

@@ -3,7 +3,7 @@
 // returns the results. "Down" is a storage whose every statement fails (what a full or broken
 // disk looks like to the engine); the contract's `lose` does not apply: an object's log is not
 // lost while the object runs (a wiped object starts a new epoch, as a restart shows).
-import * as lib from "../../js/entry-workerd.js";
+import * as lib from "../../dist/workerd.js";
 import { backplaneTests } from "../behaviour/backplane.js";
 
 const WINDOW = 5;

@@ -4,7 +4,7 @@ import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { bin, root } from "../../scripts/lib.mjs";
-import { freePort, packageModules, serveConfig, waitForServer } from "../../scripts/workerd.mjs";
+import { freePort, serveConfig, waitForServer } from "../../scripts/workerd.mjs";
 import { attackTests } from "../behaviour/attack.js";
 import { hubTests } from "../behaviour/hub.js";
 
@@ -26,16 +26,22 @@ async function runAgainst(label, server, report) {
   }
 }
 
-/** The examples' configs list the package's modules by hand: each must list every one of js/. */
+/** The examples' configs list the package's modules by hand: each must list what dist/workerd.js
+ * loads (its chunks, from the build's metafile) and the .wasm. */
 function checkModuleList(config, report) {
   const text = readFileSync(config, "utf8");
-  const listed = new Set([...text.matchAll(/embed "\.\.\/\.\.\/(js\/[^"]+)"/g)].map((m) => m[1]));
-  // The runtime entries other than workerd's are not needed there, nor the Redis backplane
-  // (eric-sse/redis: Node, Deno and Bun, over TCP).
-  const wanted = packageModules().filter((f) => f.startsWith("js/") && !/\/entry-(?!workerd)[^/]+$/.test(f)
-    && f !== "js/backplane/redis.js");
-  const missing = wanted.filter((f) => !listed.has(f));
-  report(`${config.slice(root.length + 1)} lists every module of js/`, missing.length === 0, `add: ${missing.join(", ")}`);
+  const listed = new Set([...text.matchAll(/embed "\.\.\/\.\.\/((?:dist|pkg)\/[^"]+)"/g)].map((m) => m[1]));
+  const { outputs } = JSON.parse(readFileSync(join(root, "target", "dist-meta.json"), "utf8"));
+  const wanted = new Set(["pkg/eric_sse_bg.wasm"]);
+  const visit = (out) => {
+    if (wanted.has(out)) return;
+    wanted.add(out);
+    for (const i of outputs[out].imports) if (!i.external) visit(i.path);
+  };
+  visit("dist/workerd.js");
+  const missing = [...wanted].filter((f) => !listed.has(f));
+  report(`${config.slice(root.length + 1)} lists dist/workerd.js, every chunk it loads and the .wasm`, missing.length === 0,
+    `add: ${missing.join(", ")}`);
 }
 
 export async function runHubExamples(report) {

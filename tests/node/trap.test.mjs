@@ -5,7 +5,7 @@
 // fails and Rust aborts (`unreachable`). Node only: it reaches the loader's internals.
 import { test } from "node:test";
 import { deepEqual, equal, ok, throws } from "node:assert/strict";
-import * as lib from "eric-sse";
+import * as lib from "../../js/entry-node.js";
 import { coreMemory } from "../../js/wasm.js";
 
 /** Grows `memory` until the engine refuses more. */

@@ -39,7 +39,7 @@ function checkPackage(report) {
   const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
   const sub = pkg.exports["./redis"];
   report("redis: package.json exports eric-sse/redis (types and module) and @redis/client as an optional peer",
-    sub?.types === "./redis.d.ts" && sub?.default === "./js/backplane/redis.js" && pkg.files.includes("redis.d.ts")
+    sub?.types === "./redis.d.ts" && sub?.default === "./dist/redis.js" && pkg.files.includes("redis.d.ts")
       && pkg.peerDependencies?.["@redis/client"] && pkg.peerDependenciesMeta?.["@redis/client"]?.optional === true,
     JSON.stringify({ sub, peer: pkg.peerDependencies }));
   for (const entry of ["entry-node.js", "entry-deno.js", "entry-web.js", "entry-workerd.js"]) {
@@ -48,6 +48,13 @@ function checkPackage(report) {
     report(`redis: js/${entry} never imports the Redis backplane or client`,
       seen.size > 5 && redis.length === 0 && ![...bare].some((b) => b.includes("redis")), `${redis} ${[...bare]}`);
   }
+  // The bundles: only dist/redis.js imports the client.
+  const meta = JSON.parse(readFileSync(join(root, "target", "dist-meta.json"), "utf8"));
+  const importers = Object.entries(meta.outputs)
+    .filter(([, output]) => output.imports.some((i) => i.external && i.path.includes("redis")))
+    .map(([file]) => file);
+  report("redis: of the bundles in dist/, only dist/redis.js imports @redis/client", importers.join() === "dist/redis.js",
+    importers.join());
   const tsc = spawnSync(systemNode(), [join(root, "node_modules", "typescript", "bin", "tsc"), "-p", "tests/redis"],
     { cwd: root, encoding: "utf8" });
   report("redis: redis.d.ts declares exactly what js/backplane/redis.js exports (tsc -p tests/redis)", tsc.status === 0,

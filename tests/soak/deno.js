@@ -1,5 +1,5 @@
 // Deno soak server: PORT from the environment.
-import * as lib from "../../js/entry-deno.js";
+import * as lib from "../../dist/deno.js";
 import { soakHandler } from "./hub.js";
 
 const handle = soakHandler(lib);

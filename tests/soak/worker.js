@@ -1,5 +1,5 @@
 // workerd soak server (tests/soak/run.mjs serves it).
-import * as lib from "../../js/entry-workerd.js";
+import * as lib from "../../dist/workerd.js";
 import { soakHandler } from "./hub.js";
 
 let handle;

@@ -13,6 +13,7 @@ import { benchDurable } from "./durable.mjs";
 import { benchParse } from "./parse.mjs";
 import { benchPool } from "./pool.mjs";
 import { benchRedis } from "./redis.mjs";
+import { benchSockets, socketRows } from "./sockets.mjs";
 
 const quick = process.argv.includes("--quick");
 const rows = [];
@@ -181,6 +182,11 @@ if (redis) {
     redis.redis.latency.complete && redis.single.latency.complete, "from before the POST to the event parsed on each reader (one clock)");
 } else {
   row("Redis backplane", "not measured: no /usr/bin/redis-server (npm run setup -- --redis)", "", "measured", false);
+}
+try {
+  for (const r of socketRows(await benchSockets({ quick }))) row(r.scenario, r.figures, r.ratio, r.goal, r.met, r.note);
+} catch (error) {
+  row("Sockets: fan-out over 127.0.0.1", `not measured: ${error.message}`, "", "measured", false);
 }
 sizes();
 

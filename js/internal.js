@@ -19,3 +19,9 @@ export const bindings = new WeakMap();
  * queue there); its presence makes the core listener act on `start`/`stop` messages.
  */
 export const ACTIONS = Symbol("eric-sse actions");
+
+/**
+ * A Channel calls `channel[FORGET](listener)`, when set, each time it forgets a listener (removed,
+ * its stream closed or finished): the hub remembers the listener's owner there.
+ */
+export const FORGET = Symbol("eric-sse forget");

@@ -35,18 +35,25 @@ async function send(response, res) {
       res.write(value);
     }
   } catch {
-    // The client left or the stream failed: end the response either way.
+    // The body stream failed: cut the connection once what was written is sent, so the client
+    // sees a network error and not a clean end (a cleanly ended chunked body would claim the
+    // response was complete).
+    if (res.socket) res.socket.destroySoon();
+    else res.destroy();
+    return;
   }
   res.end();
 }
 
 /**
+/**
  * Serves files under `base` (a folder of the repository, or an absolute path) and asks
  * `handle(request)` first; `handle` returns a Response, or undefined to fall through to files.
  * `allow` (path prefixes such as "/www/") limits which files are served; anything else is 404.
- * Resolves to { url, close }.
+ * Listens on `host` (127.0.0.1; any loopback address works, e.g. 127.0.0.2 for a second
+ * origin). Resolves to { url, close }.
  */
-export function serve({ base = "", handle = () => undefined, port = 0, index = "index.html", allow = null } = {}) {
+export function serve({ base = "", handle = () => undefined, port = 0, index = "index.html", allow = null, host = "127.0.0.1" } = {}) {
   const folder = resolve(root, base);
   const server = createServer(async (req, res) => {
     try {
@@ -71,8 +78,8 @@ export function serve({ base = "", handle = () => undefined, port = 0, index = "
   });
   return new Promise((resolve, reject) => {
     server.once("error", reject);
-    server.listen(port, "127.0.0.1", () => {
-      const url = `http://127.0.0.1:${server.address().port}`;
+    server.listen(port, host, () => {
+      const url = `http://${host}:${server.address().port}`;
       resolve({ url, close: () => new Promise((r) => { server.closeAllConnections(); server.close(r); }) });
     });
   });

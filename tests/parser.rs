@@ -7,9 +7,16 @@ use eric_sse::sse::{encode, Frame, Item, Parser};
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Got {
     Event(String, String, String),
+    /// The last event ID string changed (committed by a blank line).
+    Id(String),
     Retry(u64),
     Comment(String),
     TooLong,
+    EventTooLong(usize),
+}
+
+fn id(value: &str) -> Got {
+    Got::Id(value.into())
 }
 
 fn ev(kind: &str, data: &str, id: &str) -> Got {
@@ -19,9 +26,11 @@ fn ev(kind: &str, data: &str, id: &str) -> Got {
 fn own(item: Item<'_>) -> Got {
     match item {
         Item::Event { kind, data, last_event_id } => ev(kind, data, last_event_id),
+        Item::LastEventId(value) => id(value),
         Item::Retry(ms) => Got::Retry(ms),
         Item::Comment(text) => Got::Comment(text.into()),
         Item::LineTooLong { .. } => Got::TooLong,
+        Item::EventTooLong { limit } => Got::EventTooLong(limit),
     }
 }
 
@@ -169,27 +178,49 @@ fn an_empty_block_resets_data_and_type_and_dispatches_nothing() {
 
 #[test]
 fn id_persists_across_events_and_is_never_reset_by_dispatch() {
-    check(b"id: 1\ndata: a\n\ndata: b\n\n", &[ev("message", "a", "1"), ev("message", "b", "1")]);
+    check(b"id: 1\ndata: a\n\ndata: b\n\n", &[id("1"), ev("message", "a", "1"), ev("message", "b", "1")]);
 }
 
 #[test]
 fn id_with_nul_is_ignored() {
-    check(b"id: 1\ndata: a\n\nid: x\0y\ndata: b\n\n", &[ev("message", "a", "1"), ev("message", "b", "1")]);
+    check(b"id: 1\ndata: a\n\nid: x\0y\ndata: b\n\n", &[id("1"), ev("message", "a", "1"), ev("message", "b", "1")]);
 }
 
 #[test]
 fn id_in_a_block_without_data_still_updates_the_last_event_id() {
-    check(b"id: 5\n\ndata: y\n\n", &[ev("message", "y", "5")]);
+    check(b"id: 5\n\ndata: y\n\n", &[id("5"), ev("message", "y", "5")]);
 }
 
 #[test]
 fn id_set_after_data_in_the_same_block_applies_to_that_event() {
-    check(b"data: x\nid: 7\n\n", &[ev("message", "x", "7")]);
+    check(b"data: x\nid: 7\n\n", &[id("7"), ev("message", "x", "7")]);
 }
 
 #[test]
 fn an_empty_id_resets_the_last_event_id() {
-    check(b"id: 3\ndata: a\n\nid\ndata: b\n\n", &[ev("message", "a", "3"), ev("message", "b", "")]);
+    check(b"id: 3\ndata: a\n\nid\ndata: b\n\n", &[id("3"), ev("message", "a", "3"), id(""), ev("message", "b", "")]);
+}
+
+#[test]
+fn the_last_event_id_item_comes_only_when_the_id_changes() {
+    check(b"id: 1\ndata: a\n\nid: 1\ndata: b\n\nid: 2\n\nid: 2\n\ndata: c\n\n", &[
+        id("1"), ev("message", "a", "1"), ev("message", "b", "1"), id("2"), ev("message", "c", "2"),
+    ]);
+}
+
+#[test]
+fn an_id_counts_only_once_its_block_ends() {
+    // Spec: `id` sets the last event ID *buffer*; the blank line sets the last event ID string.
+    // A client resuming from the buffer would skip the event that was cut off.
+    let mut p = Parser::new();
+    let mut out = Vec::new();
+    p.feed(b"id: 1\ndata: one\n\nid: 2\n", &mut |i| out.push(own(i)));
+    assert_eq!(p.last_event_id(), "1", "an id whose block has not ended");
+    p.feed(b"data: two\n", &mut |i| out.push(own(i)));
+    assert_eq!(p.last_event_id(), "1", "an id whose block has data but no blank line yet");
+    p.feed(b"\n", &mut |i| out.push(own(i)));
+    assert_eq!(p.last_event_id(), "2");
+    assert_eq!(out, [id("1"), ev("message", "one", "1"), id("2"), ev("message", "two", "2")]);
 }
 
 #[test]
@@ -217,11 +248,90 @@ fn lines_over_max_line_bytes_are_reported_and_skipped() {
 fn reset_starts_a_new_stream_but_keeps_the_last_event_id() {
     let mut p = Parser::new();
     let mut out = Vec::new();
-    p.feed(b"id: 9\ndata: partial\n", &mut |i| out.push(own(i)));
+    p.feed(b"id: 9\ndata: whole\n\n", &mut |i| out.push(own(i)));
     p.reset();
     p.feed("\u{FEFF}data: fresh\n\n".as_bytes(), &mut |i| out.push(own(i)));
-    assert_eq!(out, [ev("message", "fresh", "9")]);
+    assert_eq!(out, [id("9"), ev("message", "whole", "9"), ev("message", "fresh", "9")]);
     assert_eq!(p.last_event_id(), "9");
+}
+
+#[test]
+fn reset_drops_the_id_of_a_block_cut_before_its_blank_line() {
+    // The stream was cut inside event 10: it was never dispatched, so 9 is where to resume.
+    let mut p = Parser::new();
+    let mut out = Vec::new();
+    p.feed(b"id: 9\ndata: whole\n\nid: 10\ndata: cut", &mut |i| out.push(own(i)));
+    p.reset();
+    assert_eq!(p.last_event_id(), "9");
+    p.feed(b"data: after reconnecting\n\n", &mut |i| out.push(own(i)));
+    assert_eq!(out, [id("9"), ev("message", "whole", "9"), ev("message", "after reconnecting", "9")]);
+    // Also an id-only block cut before its blank line.
+    p.feed(b"id: 11\n", &mut |_| {});
+    p.reset();
+    assert_eq!(p.last_event_id(), "9");
+}
+
+#[test]
+fn set_last_event_id_seeds_both_the_string_and_the_buffer() {
+    let mut p = Parser::new();
+    p.set_last_event_id("41");
+    let mut out = Vec::new();
+    p.feed(b"data: a\n\nid: 42\ndata: b\n\n", &mut |i| out.push(own(i)));
+    assert_eq!(out, [ev("message", "a", "41"), id("42"), ev("message", "b", "42")]);
+}
+
+#[test]
+fn events_over_max_event_bytes_are_reported_and_dropped_to_their_end() {
+    // Many short data lines: no single line is long, the event is.
+    let limited = || Parser::with_limits(None, Some(10));
+    check_with(limited, b"data: 12345\ndata: 67890\ndata: x\nevent: big\nid: 3\n\ndata: ok\n\n", &[
+        Got::EventTooLong(10), id("3"), ev("message", "ok", "3"),
+    ]);
+    // Exactly at the limit is fine ("12345\n6789" is 10 bytes); one byte more is not.
+    check_with(limited, b"data: 12345\ndata: 6789\n\n", &[ev("message", "12345\n6789", "")]);
+    check_with(limited, b"data: 12345\ndata: 67890\n\n", &[Got::EventTooLong(10)]);
+    check_with(limited, b"data: 12345678901\n\ndata: a\n\n", &[Got::EventTooLong(10), ev("message", "a", "")]);
+    // The next block starts afresh.
+    check_with(limited, b"data: 12345678901\n\ndata: 1234567890\n\n", &[Got::EventTooLong(10), ev("message", "1234567890", "")]);
+}
+
+#[test]
+fn reset_ends_the_dropping_of_an_event_too_long() {
+    let mut p = Parser::with_limits(None, Some(4));
+    let mut out = Vec::new();
+    p.feed(b"data: 12345\n", &mut |i| out.push(own(i)));
+    p.reset();
+    p.feed(b"data: 1\n\n", &mut |i| out.push(own(i)));
+    assert_eq!(out, [Got::EventTooLong(4), ev("message", "1", "")]);
+}
+
+#[test]
+fn what_the_parser_holds_is_bounded_when_both_limits_are_set() {
+    // 32 MiB of short data lines with no blank line (what an untrusted server can send), then
+    // long lines of every kind: the parser must not grow past its limits.
+    let (max_line, max_event) = (256, 4096);
+    let mut p = Parser::with_limits(Some(max_line), Some(max_event));
+    let bound = 2 * (max_event + 4 * max_line) + 64;
+    let line = b"data: some short line of data\n";
+    let chunk: Vec<u8> = line.iter().copied().cycle().take(line.len() * 2048).collect();
+    let mut errors = 0;
+    for _ in 0..(32 << 20) / chunk.len() {
+        p.feed(&chunk, &mut |i| errors += usize::from(matches!(i, Item::EventTooLong { .. })));
+        assert!(p.buffered_bytes() <= bound, "holds {} bytes", p.buffered_bytes());
+    }
+    assert_eq!(errors, 1, "one report per event");
+    let long: Vec<u8> = std::iter::repeat_n(b'x', 100_000).collect();
+    for field in [&b"data: "[..], b"id: ", b"event: ", b": ", b"retry: "] {
+        p.feed(field, &mut |_| {});
+        for piece in long.chunks(1000) {
+            p.feed(piece, &mut |_| {});
+            assert!(p.buffered_bytes() <= bound, "holds {} bytes", p.buffered_bytes());
+        }
+        p.feed(b"\n", &mut |_| {});
+    }
+    let mut got = Vec::new();
+    p.feed(b"\ndata: after\n\n", &mut |i| got.push(own(i)));
+    assert_eq!(got, [ev("message", "after", "")]);
 }
 
 #[test]
@@ -260,10 +370,11 @@ fn parse_of_encode_returns_the_event_for_arbitrary_fields() {
         let want_kind = if kind.is_empty() { "message" } else { kind.as_str() };
         // A leading BOM in the stream would be dropped; start with a comment so none leads.
         let input = format!(": x\n{text}");
-        let mut expected = vec![Got::Comment("x".into()), ev(want_kind, &want_data, &id)];
-        if text.is_empty() {
-            expected.truncate(1);
+        let mut expected = vec![Got::Comment("x".into())];
+        if !id.is_empty() {
+            expected.push(Got::Id(id.clone()));
         }
+        expected.push(ev(want_kind, &want_data, &id));
         let cuts = random_cuts(&mut rng, input.len());
         assert_eq!(parse_chunked(&mut Parser::new(), input.as_bytes(), &cuts), expected, "{input:?}");
     }

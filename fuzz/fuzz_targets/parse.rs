@@ -1,6 +1,8 @@
 //! Fuzzes the SSE parser: for any bytes, cut anywhere (the first byte seeds the cuts, the second
-//! picks a line limit), parsing in chunks must equal parsing whole; every event must hold to the
-//! format's invariants; and encoding what was parsed must parse back to the same events.
+//! picks the limits), parsing in chunks must equal parsing whole; every event must hold to the
+//! format's invariants and carry the last committed id; what the parser holds must stay bounded
+//! when both limits are set; a reset drops the block being read but keeps the committed id; and
+//! encoding what was parsed must parse back to the same events.
 #![no_main]
 
 use eric_sse::sse::{encode, Frame, Item, Parser};
@@ -9,33 +11,48 @@ use libfuzzer_sys::fuzz_target;
 #[derive(Debug, PartialEq)]
 enum Got {
     Event(String, String, String),
+    Id(String),
     Retry(u64),
     Comment(String),
     TooLong,
+    EventTooLong,
 }
 
-fn run(parser: &mut Parser, chunks: &[&[u8]]) -> Vec<Got> {
+fn run(parser: &mut Parser, chunks: &[&[u8]], bound: Option<usize>) -> Vec<Got> {
     let mut out = Vec::new();
     for chunk in chunks {
         parser.feed(chunk, &mut |item| {
             out.push(match item {
                 Item::Event { kind, data, last_event_id } => Got::Event(kind.into(), data.into(), last_event_id.into()),
+                Item::LastEventId(id) => Got::Id(id.into()),
                 Item::Retry(ms) => Got::Retry(ms),
                 Item::Comment(c) => Got::Comment(c.into()),
                 Item::LineTooLong { .. } => Got::TooLong,
+                Item::EventTooLong { .. } => Got::EventTooLong,
             })
         });
+        if let Some(bound) = bound {
+            assert!(parser.buffered_bytes() <= bound, "holds {} > {bound}", parser.buffered_bytes());
+        }
     }
     out
 }
 
-fn parser(limit: u8) -> Parser {
-    if limit == 0 { Parser::new() } else { Parser::with_max_line_bytes(usize::from(limit)) }
+/// 0: no limits; 1..=127: a line limit; 128..: both limits (small, so the fuzzer reaches them).
+fn limits(byte: u8) -> (Option<usize>, Option<usize>) {
+    match byte {
+        0 => (None, None),
+        1..=127 => (Some(usize::from(byte)), None),
+        _ => (Some(usize::from(byte & 0x7f) + 1), Some(usize::from(byte & 0x7f) * 2 + 1)),
+    }
 }
 
 fuzz_target!(|input: &[u8]| {
     let [seed, limit, body @ ..] = input else { return };
-    let whole = run(&mut parser(*limit), &[body]);
+    let (max_line, max_event) = limits(*limit);
+    let make = || Parser::with_limits(max_line, max_event);
+    let bound = max_line.zip(max_event).map(|(line, event)| 2 * (event + 4 * line) + 64);
+    let whole = run(&mut make(), &[body], bound);
 
     let mut chunks = Vec::new();
     let mut rest = body;
@@ -47,17 +64,47 @@ fuzz_target!(|input: &[u8]| {
         chunks.push(head);
         rest = tail;
     }
-    assert_eq!(run(&mut parser(*limit), &chunks), whole, "chunked parse differs from whole parse");
+    assert_eq!(run(&mut make(), &chunks, bound), whole, "chunked parse differs from whole parse");
 
+    // A cut anywhere, then reset: the committed id is the last one reported before the cut.
+    let cut = (state as usize) % (body.len() + 1);
+    let mut parser = make();
+    let before = run(&mut parser, &[&body[..cut]], bound);
+    let committed = before.iter().rev().find_map(|g| match g { Got::Id(id) => Some(id.as_str()), _ => None }).unwrap_or("");
+    assert_eq!(parser.last_event_id(), committed);
+    parser.reset();
+    assert_eq!(parser.last_event_id(), committed, "reset keeps the committed id, drops the pending one");
+
+    let mut current = String::new();
     for got in &whole {
-        if let Got::Event(kind, data, id) = got {
-            assert!(!kind.is_empty() && !kind.contains(['\r', '\n']));
-            assert!(!data.contains('\r'));
-            assert!(!id.contains(['\r', '\n', '\0']));
-            let frame = Frame { event: Some(kind), id: Some(id), data: Some(data), ..Frame::default() };
-            let text = encode(&frame).expect("parsed fields always encode");
-            let again = run(&mut Parser::new(), &[format!(":\n{text}").as_bytes()]);
-            assert_eq!(again, [Got::Comment(String::new()), Got::Event(kind.clone(), data.clone(), id.clone())]);
+        match got {
+            Got::Id(id) => {
+                // Compared as bytes: two invalid sequences may decode to the same text.
+                if !id.contains('\u{FFFD}') && !current.contains('\u{FFFD}') {
+                    assert_ne!(*id, current, "an id item only when the id changes");
+                }
+                current.clone_from(id);
+            }
+            Got::Event(kind, data, id) => {
+                assert_eq!(*id, current, "an event carries the last committed id");
+                assert!(!kind.is_empty() && !kind.contains(['\r', '\n']));
+                assert!(!data.contains('\r'));
+                assert!(!id.contains(['\r', '\n', '\0']));
+                if let Some(max) = max_event {
+                    // Replacement characters may be longer than the bytes they replace.
+                    assert!(data.chars().count() <= max, "an event over max_event_bytes was dispatched");
+                }
+                let frame = Frame { event: Some(kind), id: Some(id), data: Some(data), ..Frame::default() };
+                let text = encode(&frame).expect("parsed fields always encode");
+                let again = run(&mut Parser::new(), &[format!(":\n{text}").as_bytes()], None);
+                let mut expected = vec![Got::Comment(String::new())];
+                if !id.is_empty() {
+                    expected.push(Got::Id(id.clone()));
+                }
+                expected.push(Got::Event(kind.clone(), data.clone(), id.clone()));
+                assert_eq!(again, expected);
+            }
+            _ => {}
         }
     }
 });

@@ -88,8 +88,8 @@ export function preflight() {
 
 /**
  * The JSON reply to a command that does not stream: REST keys, or the controller protocol's.
- * @param {import("./index.js").Command} command
- * @param {import("./index.js").Outcome} outcome
+ * @param {import("./commands.js").Command} command
+ * @param {import("./commands.js").Outcome} outcome
  * @param {boolean} viaCommand
  * @returns {[number, object]}
  */

@@ -7,7 +7,7 @@ import { reply } from "./http.js";
 
 /**
  * @param {MessagePort | BroadcastChannel} port
- * @param {(body: object) => Promise<{ command: import("./index.js").Command, outcome: import("./index.js").Outcome }>} run
+ * @param {(body: object) => Promise<{ command: import("./commands.js").Command, outcome: import("./commands.js").Outcome }>} run
  * @param {(error: unknown, request: undefined) => void} onError
  * @returns {() => void} stops serving and removes the listeners this port opened
  */

@@ -5,6 +5,11 @@ use crate::hub::Route;
 use crate::id::check_id;
 use crate::message::validate_kind;
 
+/// The deepest nesting of arrays and objects a hub payload may have: the same limit in every
+/// runtime (their JSON serializers give up at different depths), and well inside what any
+/// client's parser handles.
+pub const MAX_PAYLOAD_DEPTH: usize = 64;
+
 /// What a command does. Each verb has the action name `authorize` sees and, for eric-sse's
 /// controller protocol, its one- or two-letter code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -169,11 +174,40 @@ pub fn decode(route: &Route, body: &dyn Fields, max_payload: usize) -> Result<Co
         if payload.len() > max_payload {
             return Err(Error::PayloadTooLarge { limit: max_payload });
         }
+        if json_depth(&payload) > MAX_PAYLOAD_DEPTH {
+            return Err(Error::format("the payload nests arrays and objects more than 64 levels deep"));
+        }
         (Some(kind), Some(payload))
     } else {
         (None, None)
     };
     Ok(Command { verb, channel, listener, kind, payload })
+}
+
+/// The deepest nesting of `[` and `{` in JSON text (brackets inside strings do not count).
+fn json_depth(json: &str) -> usize {
+    let (mut depth, mut deepest, mut in_string, mut escaped) = (0usize, 0usize, false, false);
+    for byte in json.bytes() {
+        if in_string {
+            match byte {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match byte {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
 }
 
 fn required(field: Field, key: &str) -> Result<String, Error> {
@@ -297,6 +331,22 @@ mod tests {
         assert_eq!(listen.listener.as_deref(), Some("b"));
         let unicode = decode(&route("GET", "/channels/caf%C3%A9/events").unwrap(), &body(&[], None), 100);
         assert_eq!(unicode.unwrap_err().name(), "InvalidMessageFormatError");
+    }
+
+    #[test]
+    fn json_depth_counts_brackets_outside_strings() {
+        assert_eq!(json_depth("1"), 0);
+        assert_eq!(json_depth("[{\"a\":[1]}]"), 3);
+        assert_eq!(json_depth("[\"[[[{{\",\"\\\"[[\"]"), 1);
+    }
+
+    #[test]
+    fn payloads_nested_deeper_than_the_limit_are_refused() {
+        let route = route("POST", "/channels/a/messages").unwrap();
+        let deep: &'static str = Box::leak(format!("{}{}", "[".repeat(65), "]".repeat(65)).into_boxed_str());
+        let ok: &'static str = Box::leak(format!("{}{}", "[".repeat(64), "]".repeat(64)).into_boxed_str());
+        assert_eq!(decode(&route, &body(&[("type", "t")], Some(deep)), 1 << 20).unwrap_err().name(), "InvalidMessageFormatError");
+        assert!(decode(&route, &body(&[("type", "t")], Some(ok)), 1 << 20).is_ok());
     }
 
     #[test]

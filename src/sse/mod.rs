@@ -1,7 +1,6 @@
 //! The SSE wire format: [`encode`] writes frames, [`Parser`] reads them back incrementally.
 
 mod encode;
-#[allow(missing_docs)] // documented after the client work (issue 11) lands in parse.rs
 mod parse;
 
 pub(crate) use encode::has_line_break;

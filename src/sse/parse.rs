@@ -9,6 +9,15 @@
 //! (the JS binding uses `TextDecoder`). A sequence split across chunks is joined, each byte is
 //! scanned once however the input is chunked, one leading BOM is dropped, and a CR at the end of
 //! one chunk with an LF at the start of the next make one line end.
+//!
+//! Two ids, as in the spec: an `id` field sets the *last event ID buffer* of the block being read;
+//! the blank line that ends the block commits it as the *last event ID string* (whether or not the
+//! block dispatches an event). Only the committed id is what a client resumes from: a stream cut
+//! between `id:` and the blank line has not delivered that event, so its id must not count.
+//!
+//! Memory is bounded when both limits are set: a line never holds more than `max_line_bytes`, the
+//! event being built never holds more than `max_event_bytes` of data, and the type and id buffers
+//! hold one line's value each.
 
 use std::borrow::Cow;
 
@@ -16,31 +25,75 @@ use std::borrow::Cow;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Item<'a> {
     /// A dispatched event, with MessageEvent semantics: `kind` defaults to `message`, and
-    /// `last_event_id` is the stream's last-event-id buffer at dispatch time.
-    Event { kind: &'a str, data: &'a str, last_event_id: &'a str },
+    /// `last_event_id` is the stream's last event ID string (the id committed with this event).
+    Event {
+        /// The event type.
+        kind: &'a str,
+        /// The data lines joined with LF.
+        data: &'a str,
+        /// The last event ID string at dispatch.
+        last_event_id: &'a str,
+    },
+    /// The last event ID string changed: a block ended with a different id in its buffer. Comes
+    /// before that block's [`Item::Event`], if it has one (a block without data still commits
+    /// its id).
+    LastEventId(&'a str),
     /// A `retry:` field made of ASCII digits only (milliseconds; saturates at `u64::MAX`).
     Retry(u64),
     /// A comment line's text (after the `:` and one optional space).
     Comment(&'a str),
     /// A line longer than `max_line_bytes`: it was skipped up to its end.
-    LineTooLong { limit: usize },
+    LineTooLong {
+        /// The limit.
+        limit: usize,
+    },
+    /// The data of the event being read passed `max_event_bytes`: its data was dropped and the
+    /// rest of its block is read without keeping data; no event is dispatched for it (its id,
+    /// if any, still counts at the blank line).
+    EventTooLong {
+        /// The limit.
+        limit: usize,
+    },
 }
 
 /// [`Item`] before decoding: the fields as the stream's raw bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RawItem<'a> {
-    Event { kind: &'a [u8], data: &'a [u8], last_event_id: &'a [u8] },
+    /// [`Item::Event`]
+    Event {
+        /// The event type.
+        kind: &'a [u8],
+        /// The data lines joined with LF.
+        data: &'a [u8],
+        /// The last event ID string at dispatch.
+        last_event_id: &'a [u8],
+    },
+    /// [`Item::LastEventId`]
+    LastEventId(&'a [u8]),
+    /// [`Item::Retry`]
     Retry(u64),
+    /// [`Item::Comment`]
     Comment(&'a [u8]),
-    LineTooLong { limit: usize },
+    /// [`Item::LineTooLong`]
+    LineTooLong {
+        /// The limit.
+        limit: usize,
+    },
+    /// [`Item::EventTooLong`]
+    EventTooLong {
+        /// The limit.
+        limit: usize,
+    },
 }
 
 const BOM: [u8; 3] = [0xEF, 0xBB, 0xBF];
 const MESSAGE: &[u8] = b"message";
 
+/// The incremental parser: feed chunks as they arrive, in any sizes; see the module docs.
 #[derive(Debug, Default)]
 pub struct Parser {
     max_line_bytes: Option<usize>,
+    max_event_bytes: Option<usize>,
     bom_done: bool,
     /// Bytes of the current, unterminated line.
     line: Vec<u8>,
@@ -50,10 +103,17 @@ pub struct Parser {
     skipping: bool,
     data: Vec<u8>,
     kind: Vec<u8>,
+    /// The last event ID buffer: set by `id` fields of the block being read.
+    id_buffer: Vec<u8>,
+    /// The last event ID string: the buffer as committed by the last blank line.
     last_event_id: Vec<u8>,
+    /// The event being read passed `max_event_bytes`: data lines are dropped until its end.
+    discarding: bool,
 }
 
 impl Parser {
+    /// A parser without limits (what an untrusted stream can make it hold is then unbounded:
+    /// prefer [`Parser::with_limits`]).
     pub fn new() -> Self {
         Parser::default()
     }
@@ -61,24 +121,51 @@ impl Parser {
     /// A parser that reports [`Item::LineTooLong`] and skips a line instead of buffering more
     /// than `limit` bytes of it.
     pub fn with_max_line_bytes(limit: usize) -> Self {
-        Parser { max_line_bytes: Some(limit), ..Parser::default() }
+        Parser::with_limits(Some(limit), None)
     }
 
-    /// The last-event-id buffer (persists across events and across [`Parser::reset`]).
+    /// A parser with both bounds: lines over `max_line_bytes` are skipped
+    /// ([`Item::LineTooLong`]), events whose data passes `max_event_bytes` are dropped
+    /// ([`Item::EventTooLong`]). With both set, what the parser holds is bounded.
+    pub fn with_limits(max_line_bytes: Option<usize>, max_event_bytes: Option<usize>) -> Self {
+        Parser { max_line_bytes, max_event_bytes, ..Parser::default() }
+    }
+
+    /// The last event ID string: the id committed by the last block that ended (persists across
+    /// events and across [`Parser::reset`]). An `id` field of a block that has not ended yet does
+    /// not count.
     pub fn last_event_id(&self) -> Cow<'_, str> {
         String::from_utf8_lossy(&self.last_event_id)
     }
 
-    /// Sets the last-event-id buffer, as a client does with an id it already knows.
+    /// Sets the last event ID (string and buffer), as a client does with an id it already knows.
     pub fn set_last_event_id(&mut self, id: &str) {
         id.as_bytes().clone_into(&mut self.last_event_id);
+        id.as_bytes().clone_into(&mut self.id_buffer);
     }
 
-    /// Starts a new stream (as after a reconnection): drops the partial line and the event being
-    /// built, and expects a BOM again. The last event id is kept, as an EventSource keeps it.
+    /// Starts a new stream (as after a reconnection): drops the partial line and the block being
+    /// read — its `id` included — and expects a BOM again. The last event ID string is kept and
+    /// seeds the new stream's id buffer, as browsers' EventSource do, so a block without `id`
+    /// keeps the id in force.
     pub fn reset(&mut self) {
         let last_event_id = std::mem::take(&mut self.last_event_id);
-        *self = Parser { max_line_bytes: self.max_line_bytes, last_event_id, ..Parser::default() };
+        *self = Parser {
+            max_line_bytes: self.max_line_bytes,
+            max_event_bytes: self.max_event_bytes,
+            id_buffer: last_event_id.clone(),
+            last_event_id,
+            ..Parser::default()
+        };
+    }
+
+    /// Bytes the parser holds now (allocated for the partial line, the event being built and the
+    /// id and type buffers). Bounded by about twice `max_line_bytes` × 4 plus `max_event_bytes`
+    /// when both limits are set.
+    pub fn buffered_bytes(&self) -> usize {
+        [&self.line, &self.data, &self.kind, &self.id_buffer, &self.last_event_id]
+            .iter()
+            .fold(0usize, |sum, buffer| sum.saturating_add(buffer.capacity()))
     }
 
     /// Parses `chunk`, calling `emit` for each item in stream order, fields decoded.
@@ -89,9 +176,11 @@ impl Parser {
                 data: &String::from_utf8_lossy(data),
                 last_event_id: &String::from_utf8_lossy(last_event_id),
             }),
+            RawItem::LastEventId(id) => emit(Item::LastEventId(&String::from_utf8_lossy(id))),
             RawItem::Retry(ms) => emit(Item::Retry(ms)),
             RawItem::Comment(text) => emit(Item::Comment(&String::from_utf8_lossy(text))),
             RawItem::LineTooLong { limit } => emit(Item::LineTooLong { limit }),
+            RawItem::EventTooLong { limit } => emit(Item::EventTooLong { limit }),
         });
     }
 
@@ -201,11 +290,8 @@ impl Parser {
         };
         match field {
             b"event" => value.clone_into(&mut self.kind),
-            b"data" => {
-                self.data.extend_from_slice(value);
-                self.data.push(b'\n');
-            }
-            b"id" if !value.contains(&0) => value.clone_into(&mut self.last_event_id),
+            b"data" => self.append_data(value, emit),
+            b"id" if !value.contains(&0) => value.clone_into(&mut self.id_buffer),
             b"retry" if !value.is_empty() && value.iter().all(u8::is_ascii_digit) => {
                 let ms = value.iter().fold(0u64, |acc, b| {
                     acc.saturating_mul(10).saturating_add(u64::from(b - b'0'))
@@ -216,8 +302,32 @@ impl Parser {
         }
     }
 
+    /// Appends a data line, unless the event would pass `max_event_bytes`: then the event's data
+    /// is dropped, reported once, and the rest of its data lines are skipped.
+    fn append_data(&mut self, value: &[u8], emit: &mut impl FnMut(RawItem<'_>)) {
+        if self.discarding {
+            return;
+        }
+        // `data` holds an LF after each line, so this is the event's size if this line is last.
+        let size = self.data.len().saturating_add(value.len());
+        if let Some(limit) = self.max_event_bytes.filter(|limit| size > *limit) {
+            self.data = Vec::new();
+            self.discarding = true;
+            return emit(RawItem::EventTooLong { limit });
+        }
+        self.data.extend_from_slice(value);
+        self.data.push(b'\n');
+    }
+
+    /// The blank line: commits the id buffer (spec: "set the last event ID string"), then
+    /// dispatches the event if the block had data.
     fn dispatch(&mut self, emit: &mut impl FnMut(RawItem<'_>)) {
-        if self.data.is_empty() {
+        if self.id_buffer != self.last_event_id {
+            self.last_event_id.clone_from(&self.id_buffer);
+            emit(RawItem::LastEventId(&self.last_event_id));
+        }
+        if std::mem::take(&mut self.discarding) || self.data.is_empty() {
+            self.data.clear();
             self.kind.clear();
             return;
         }

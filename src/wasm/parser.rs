@@ -1,8 +1,9 @@
 //! `RawParser`: the incremental SSE parser for `js/parser.js`. Each `feed` returns every item
 //! the chunk completed as one byte string, fields raw (JS decodes the whole batch with one
 //! `TextDecoder` call, the spec's own decoder), items and fields separated by CR — no field can
-//! hold a CR: lines are split on it. Items: `E<type>␍<lastEventId>␍<data>␍`, `R<ms>␍`,
-//! `C<comment>␍`, `X<limit>␍`.
+//! hold a CR: lines are split on it. Items: `I<lastEventId>␍` (the last event id changed; it
+//! holds for the events after it), `E<type>␍<data>␍`, `R<ms>␍`, `C<comment>␍`, `X<limit>␍`
+//! (line too long), `Z<limit>␍` (event too long).
 
 use wasm_bindgen::prelude::*;
 
@@ -17,15 +18,11 @@ pub struct RawParser {
 
 #[wasm_bindgen]
 impl RawParser {
-    /// `max_line_bytes` 0 means no limit.
+    /// A limit of 0 means none.
     #[wasm_bindgen(constructor)]
-    pub fn new(max_line_bytes: f64) -> RawParser {
-        let inner = if max_line_bytes >= 1.0 {
-            Parser::with_max_line_bytes(max_line_bytes as usize)
-        } else {
-            Parser::new()
-        };
-        RawParser { inner }
+    pub fn new(max_line_bytes: f64, max_event_bytes: f64) -> RawParser {
+        let limit = |bytes: f64| (bytes >= 1.0).then_some(bytes as usize);
+        RawParser { inner: Parser::with_limits(limit(max_line_bytes), limit(max_event_bytes)) }
     }
 
     pub fn feed(&mut self, chunk: &[u8]) -> Vec<u8> {
@@ -52,17 +49,26 @@ impl RawParser {
     pub fn set_last_event_id(&mut self, id: &str) {
         self.inner.set_last_event_id(id);
     }
+
+    /// Bytes the parser holds (a partial line and the event being built).
+    #[wasm_bindgen(getter, js_name = bufferedBytes)]
+    pub fn buffered_bytes(&self) -> f64 {
+        self.inner.buffered_bytes() as f64
+    }
 }
 
 fn pack_item(out: &mut Vec<u8>, item: RawItem<'_>) {
     match item {
-        RawItem::Event { kind, data, last_event_id } => {
+        // The event's id is the one of the last `I` item (or the id set from JS): not repeated.
+        RawItem::Event { kind, data, last_event_id: _ } => {
             out.push(b'E');
             out.extend_from_slice(kind);
             out.push(b'\r');
-            out.extend_from_slice(last_event_id);
-            out.push(b'\r');
             out.extend_from_slice(data);
+        }
+        RawItem::LastEventId(id) => {
+            out.push(b'I');
+            out.extend_from_slice(id);
         }
         RawItem::Retry(ms) => {
             out.push(b'R');
@@ -74,6 +80,10 @@ fn pack_item(out: &mut Vec<u8>, item: RawItem<'_>) {
         }
         RawItem::LineTooLong { limit } => {
             out.push(b'X');
+            push_decimal(out, limit as u64);
+        }
+        RawItem::EventTooLong { limit } => {
+            out.push(b'Z');
             push_decimal(out, limit as u64);
         }
     }

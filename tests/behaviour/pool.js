@@ -17,7 +17,8 @@ test("run returns results, and the wasm works inside the workers", async (lib, c
 
 test("busy tasks spread over the workers", async (lib, ctx) => {
   const pool = ctx.pool({ size: 2 });
-  const ids = await Promise.all([0, 1, 2, 3].map(() => pool.run("whoami", { ms: 60 })));
+  // Long enough that the second worker is up (it loads the module) before the first is done.
+  const ids = await Promise.all([0, 1, 2, 3].map(() => pool.run("whoami", { ms: 250 })));
   equal(new Set(ids).size, 2, "two workers ran them:");
   await pool.close();
 }, { workersOnly: true });

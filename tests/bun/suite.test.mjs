@@ -13,15 +13,16 @@ import { tasks } from "../workers/tasks.js";
 
 const ctx = { server: process.env.SSE_TEST_SERVER, deadUrl: process.env.SSE_DEAD_URL };
 
-for (const { name, fn } of tests) test(name, () => fn(lib));
-for (const { name, fn } of clientTests) test.skipIf(!ctx.server)(`client: ${name}`, () => fn(lib, ctx));
+const timeout = 60_000;
+for (const { name, fn } of tests) test(name, () => fn(lib), timeout);
+for (const { name, fn } of clientTests) test.skipIf(!ctx.server)(`client: ${name}`, () => fn(lib, ctx), timeout);
 
 const hub = lib.createHub(examplePolicy("test-token"));
 const hubCtx = { request: (path, init) => hub.fetch(new Request(`http://hub.test${path}`, init)) };
 for (const { name, fn } of hubTests) test(`hub: ${name}`, () => fn(hubCtx));
 
 test("the package name resolves to the node entry under Bun", () => {
-  expect(import.meta.resolve("eric-sse")).toEndWith("/js/entry-node.js");
+  expect(import.meta.resolve("eric-sse")).toEndWith("/dist/node.js");
 });
 
 const tasksUrl = new URL("../workers/tasks.js", import.meta.url);

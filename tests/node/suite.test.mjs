@@ -5,6 +5,7 @@ import { test } from "node:test";
 import * as lib from "eric-sse";
 import { examplePolicy } from "../../examples/policy.js";
 import { clientTests } from "../behaviour/client.js";
+import { attackTests } from "../behaviour/attack.js";
 import { hubTests } from "../behaviour/hub.js";
 import { tests } from "../behaviour/suite.js";
 
@@ -17,6 +18,7 @@ for (const { name, fn } of clientTests) test(`client: ${name}`, { skip }, () => 
 const hub = lib.createHub(examplePolicy("test-token"));
 const hubCtx = { request: (path, init) => hub.fetch(new Request(`http://hub.test${path}`, init)) };
 for (const { name, fn } of hubTests) test(`hub: ${name}`, () => fn(hubCtx));
+for (const { name, fn } of attackTests) test(`hub attack: ${name}`, () => fn(hubCtx));
 
 test("hub: the command decoder serves a MessagePort, streams included", async () => {
   const ports = lib.createHub();
@@ -53,7 +55,7 @@ test("hub: the command decoder serves a MessagePort, streams included", async ()
 
 test("the package name resolves to the node entry (no init call needed)", () => {
   const resolved = import.meta.resolve("eric-sse");
-  if (!resolved.endsWith("/js/entry-node.js")) throw new Error(`resolved to ${resolved}`);
+  if (!resolved.endsWith("/dist/node.js")) throw new Error(`resolved to ${resolved}`);
 });
 
 const tasksUrl = new URL("../workers/tasks.js", import.meta.url);

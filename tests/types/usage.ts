@@ -6,6 +6,7 @@ import {
   Channel, connect, ConnectionError, createParser, type Delivery, encode, InvalidListenerError,
   Listener, Message, NoMessagesError, NotInitializedError, WasmLoadError, type Json, type SseClient, type SseEvent, SseParserStream,
   SignedMessage, createHub, type Hub, WorkerPool, DataProcessingChannel, type ActionListener, serve, transfer,
+  EventSource, type EventSourceInit, type SseErrorEvent, type ParseError,
 } from "eric-sse";
 
 const channel = new Channel({ retryMs: 1000, overflow: "drop-oldest", maxQueue: 10 });
@@ -101,3 +102,26 @@ actor.setAction("ping", (m) => [new Message("pong", m.payload)]);
 void [squared, inlinePool, serve({ noop: () => null }), transfer({ b: new ArrayBuffer(1) }, [])];
 // @ts-expect-error run options take a transfer list, not a number
 pool.run("square", 1, { transfer: 5 });
+
+// EventSource: the browser's shape, plus the options of connect().
+const init: EventSourceInit = { withCredentials: true, headers: { authorization: "x" }, maxEventBytes: 1 << 20, minRetryMs: 5 };
+const source = new EventSource(new URL("http://127.0.0.1/"), init);
+const state: 0 | 1 | 2 = source.readyState;
+const open: 1 = EventSource.OPEN === source.OPEN ? source.OPEN : 1;
+source.onmessage = (e) => void (e.data.toUpperCase() + e.lastEventId + e.origin);
+source.onerror = (e) => void [e.code, e.message, e.error, e.retryInMs];
+source.addEventListener("tick", (e) => void e.data.length);
+source.addEventListener("error", (e) => void e.retryInMs);
+const asEventSource: EventSource = connect("http://127.0.0.1/", { withCredentials: false });
+const parserWithIds = createParser({ onEvent() {}, onId: (id: string) => void id, maxEventBytes: 1024 });
+const held: number = parserWithIds.bufferedBytes;
+new SseParserStream({ onError: (e: ParseError) => void [e.type, e.limit], onId: () => {}, maxEventBytes: 10 });
+void [state, open, asEventSource, held];
+// @ts-expect-error readyState is read-only
+source.readyState = 1;
+// @ts-expect-error message data is a string
+source.onmessage = (e) => void (e.data satisfies number);
+// @ts-expect-error withCredentials is a boolean
+new EventSource("http://x/", { withCredentials: "yes" });
+const typed: SseErrorEvent | undefined = undefined;
+void typed;

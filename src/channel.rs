@@ -21,7 +21,7 @@ use std::rc::Rc;
 use crate::error::Error;
 use crate::history::{History, Resume};
 use crate::id::{check_id, MessageId};
-use crate::listener::{Bounds, Lifecycle, ListenerState, Overflow};
+use crate::listener::{Bounds, Lifecycle, ListenerState, Overflow, Shown};
 use crate::message::{
     validate_kind, validate_sender, Envelope, Message, Parts, SignedMessage, BACKPLANE, CHANNEL_CLOSED,
     DROPPED, ERROR, REPLAY_GAP,
@@ -208,7 +208,8 @@ pub enum Accepted {
     /// Its id is not after the last one: already held, ignored.
     Duplicate,
     /// It does not follow the last message (the engine lost or trimmed what was between):
-    /// open listeners got an `_eric_replay_gap` notice before it.
+    /// open listeners got an `_eric_replay_gap` notice before it, and a resume from an id
+    /// before it is reported as a gap too.
     AfterGap,
 }
 
@@ -589,7 +590,7 @@ impl Channel {
             None if envelope.target().is_none() => self.fan_out(&envelope),
             None => {}
         }
-        self.history.push(&envelope);
+        self.history.push(&envelope, gap);
         self.last_id = Some(message.id);
         Ok(if gap { Accepted::AfterGap } else { Accepted::Appended })
     }
@@ -654,7 +655,7 @@ impl Channel {
 
     /// Keeps a numbered envelope for replay and records its id as the last.
     fn keep(&mut self, envelope: &Rc<Envelope>) {
-        self.history.push(envelope);
+        self.history.push(envelope, false);
         if let Some(id) = envelope.id() {
             self.last_id = Some(id);
             self.next_seq = id.minor.saturating_add(1);
@@ -699,10 +700,14 @@ impl Channel {
             }
         }
         if listener.dropped > 0 {
-            return Ok(Next::Delivery(Rc::new(Envelope::notice(DROPPED, &dropped_data(listener.dropped))?)));
+            let notice = Rc::new(Envelope::notice(DROPPED, &dropped_data(listener.dropped))?);
+            listener.shown = Shown::Dropped { through: listener.dropped_total };
+            return Ok(Next::Delivery(notice));
         }
-        if let Some(envelope) = listener.queue.front() {
-            return Ok(Next::Delivery(Rc::clone(envelope)));
+        if let Some(envelope) = listener.queue.front().cloned() {
+            listener.shown =
+                if envelope.is_user() { Shown::Message } else { Shown::Notice(Rc::downgrade(&envelope)) };
+            return Ok(Next::Delivery(envelope));
         }
         if listener.lifecycle == Lifecycle::Overflowed {
             return Err(listener.overflow_error(bounds));
@@ -723,19 +728,19 @@ impl Channel {
         self.commit_id(key, delivery.id());
     }
 
-    /// [`Channel::commit`] by the delivery's id: a message with id `id`, or (`None`) the
-    /// pending `_eric_dropped` count or a notice at the head of the queue.
+    /// [`Channel::commit`] by the delivery's id: the message with id `id` if it is at the head
+    /// of the queue; or (`None`) the notice the last [`Channel::peek_next`] showed: an
+    /// `_eric_dropped` notice reports the drops it counted (any counted since stay pending for
+    /// the next one), a queued notice is taken if it is still at the head. A notice is
+    /// committed once.
     pub fn commit_id(&mut self, key: ListenerKey, id: Option<MessageId>) {
         let Ok(listener) = self.listener_mut(key) else { return };
         match id {
-            None if listener.dropped > 0 => listener.dropped = 0,
-            None if listener.queue.front().is_some_and(|e| !e.is_user()) => {
-                listener.pop();
-            }
+            None => listener.commit_shown(),
             Some(id) if listener.queue.front().is_some_and(|e| e.id() == Some(id)) => {
                 listener.pop();
             }
-            _ => {}
+            Some(_) => {}
         }
     }
 
@@ -768,8 +773,9 @@ impl Channel {
     ///
     /// Replay sends, in id order, the kept history for this listener after `last_event_id`
     /// merged with its queue, nothing twice. When continuity from that id cannot be proven (it
-    /// is older than the history, malformed, or from another lifetime of the channel) it sends
-    /// an `_eric_replay_gap` notice (`{"oldestId": "…"}`) and everything kept for the listener.
+    /// is older than the history, malformed, from another lifetime of the channel, or what
+    /// follows it crosses a gap in an engine's log) it sends an `_eric_replay_gap` notice
+    /// (`{"oldestId": "…"}`) and everything kept for the listener.
     ///
     /// # Errors
     /// [`Error::InvalidListener`] for an unknown key or a listener that already streams.
@@ -782,7 +788,11 @@ impl Channel {
         if let Some(last) = last_event_id {
             self.replay(key, last, &mut opening)?;
         }
-        self.listener_mut(key)?.stream = Some(Stream::new(opening, now));
+        let listener = self.listener_mut(key)?;
+        // What this stream's client has is what this replay gave it: nothing accepted from now
+        // on is skipped for it (an earlier stream's replay from an engine may have set a mark).
+        listener.replayed_through = None;
+        listener.stream = Some(Stream::new(opening, now));
         Ok(())
     }
 
@@ -833,7 +843,9 @@ impl Channel {
             write_notice(&mut opening, REPLAY_GAP, &gap_data(entries.first().map(|e| e.id)))?;
         }
         let after = if continuous { last } else { None };
-        let through = [last, tail, entries.last().map(|e| e.id)].into_iter().flatten().max();
+        // The client's id counts only when the replay continues from it: an id the log never
+        // had (ahead of the tail, or from a log the engine lost) covers nothing to come.
+        let through = [after, tail, entries.last().map(|e| e.id)].into_iter().flatten().max();
         let listener = self.listener_mut(key)?;
         let queued = listener.queue.iter().filter(|e| e.id().is_some_and(|id| after.is_none_or(|a| id > a)));
         merge_by_id(replayed.iter(), queued, |envelope| opening.extend_from_slice(envelope.frame()));
@@ -908,7 +920,9 @@ impl Channel {
     pub fn peek_stream(&mut self, key: ListenerKey, now: u64) -> Result<Option<Rc<Envelope>>, Error> {
         let delay = self.config.stream_delay_ms;
         let listener = self.listener_mut(key)?;
-        let held = delay > 0 && now < listener.stream_mut()?.next_delivery_at;
+        // Checked with or without a delay: a listener without a stream has nothing to peek.
+        let next_delivery_at = listener.stream_mut()?.next_delivery_at;
+        let held = delay > 0 && now < next_delivery_at;
         if !listener.running || held {
             return Ok(None);
         }
@@ -929,6 +943,8 @@ impl Channel {
     pub fn drop_stream(&mut self, key: ListenerKey) {
         if let Ok(listener) = self.listener_mut(key) {
             listener.stream = None;
+            // The replay mark belonged to the stream's client: queue everything from now on.
+            listener.replayed_through = None;
         }
     }
 

@@ -3,7 +3,7 @@
 //! discarded since its last delivery, whether a consumer waits to be woken, and its stream.
 
 use std::collections::VecDeque;
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 
 use crate::error::{Error, Limit};
 use crate::memory::Charge;
@@ -62,6 +62,22 @@ pub(crate) struct Bounds {
     pub(crate) bytes: usize,
 }
 
+/// What the last `peek_next` showed a consumer, so that committing a notice (which has no id)
+/// takes exactly that notice.
+#[derive(Debug, Default)]
+pub(crate) enum Shown {
+    /// A message (committed by its id), or nothing yet.
+    #[default]
+    Message,
+    /// The `_eric_dropped` notice, counting the drops up to `through` (a `dropped_total`).
+    Dropped {
+        /// `dropped_total` when it was shown.
+        through: u64,
+    },
+    /// A notice queued like a message (`_eric_replay_gap`, `_eric_backplane`).
+    Notice(Weak<Envelope>),
+}
+
 /// Bytes charged per listener beyond its id.
 const LISTENER_OVERHEAD: usize = 192;
 
@@ -74,6 +90,11 @@ pub(crate) struct ListenerState {
     pub(crate) queue_bytes: usize,
     /// Messages discarded by `drop-oldest` that the consumer has not been told about yet.
     pub(crate) dropped: u64,
+    /// Messages discarded by `drop-oldest` since the listener was added (`dropped` of them not
+    /// reported yet).
+    pub(crate) dropped_total: u64,
+    /// What the last `peek_next` showed.
+    pub(crate) shown: Shown,
     /// The driver runs a hook before each delivery, so deliveries go one at a time.
     pub(crate) hooked: bool,
     /// `start` and `stop` messages toggle `running` (an action listener).
@@ -101,6 +122,8 @@ impl ListenerState {
             queue: VecDeque::new(),
             queue_bytes: 0,
             dropped: 0,
+            dropped_total: 0,
+            shown: Shown::Message,
             hooked: false,
             actions: false,
             waiting: false,
@@ -148,12 +171,12 @@ impl ListenerState {
                 }
                 Overflow::DropOldest => {
                     while !self.fits(envelope, bounds) {
-                        if self.pop().is_none() {
+                        let popped = self.pop().is_some();
+                        self.count_drop();
+                        if !popped {
                             // Larger than the byte bound on its own: it is dropped too.
-                            self.dropped = self.dropped.saturating_add(1);
                             return true;
                         }
-                        self.dropped = self.dropped.saturating_add(1);
                     }
                 }
             }
@@ -161,6 +184,30 @@ impl ListenerState {
         self.queue_bytes = self.queue_bytes.saturating_add(envelope.size());
         self.queue.push_back(Rc::clone(envelope));
         true
+    }
+
+    /// Counts one message discarded by `drop-oldest`.
+    fn count_drop(&mut self) {
+        self.dropped = self.dropped.saturating_add(1);
+        self.dropped_total = self.dropped_total.saturating_add(1);
+    }
+
+    /// Takes the notice the last `peek_next` showed, if it is still to be taken: the
+    /// `_eric_dropped` count it showed (drops counted after it stay pending), or the queued
+    /// notice it showed if that is still at the head. Nothing else.
+    pub(crate) fn commit_shown(&mut self) {
+        match std::mem::take(&mut self.shown) {
+            Shown::Dropped { through } => {
+                // Reported: the drops up to `through`; pending: those counted since.
+                self.dropped = self.dropped.min(self.dropped_total.saturating_sub(through));
+            }
+            Shown::Notice(shown) => {
+                if self.queue.front().is_some_and(|e| std::ptr::eq(Rc::as_ptr(e), shown.as_ptr())) {
+                    self.pop();
+                }
+            }
+            Shown::Message => {}
+        }
     }
 
     /// Takes the head of the queue.

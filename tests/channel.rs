@@ -425,6 +425,42 @@ fn commit_takes_only_what_is_still_next() {
     assert_eq!(ch.deliver_next(a).unwrap().payload(), "2", "a stale commit takes nothing");
 }
 
+#[test]
+fn committing_a_dropped_notice_reports_only_the_drops_it_showed() {
+    // Found by the model (fuzz/regressions/channel/commit-clears-later-drops): committing the
+    // notice cleared drops counted after the peek, whose count was then never reported.
+    let config = ChannelConfig { max_queue: 1, overflow: Overflow::DropOldest, ..ChannelConfig::default() };
+    let mut ch = channel(config);
+    let a = ch.add_listener().unwrap();
+    ch.broadcast(msg("t", "1")).unwrap();
+    ch.broadcast(msg("t", "2")).unwrap(); // drops 1
+    let Next::Delivery(shown) = ch.peek_next(a, Take::Any).unwrap() else { panic!("a notice") };
+    assert_eq!(shown.payload(), "{\"dropped\":1}");
+    ch.broadcast(msg("t", "3")).unwrap(); // drops 2, after the peek
+    ch.commit(a, &shown);
+    let next = ch.deliver_next(a).unwrap();
+    assert_eq!((next.kind(), next.payload()), ("_eric_dropped", "{\"dropped\":1}"), "the drop after the peek");
+    assert_eq!(ch.deliver_next(a).unwrap().payload(), "3");
+    ch.commit(a, &shown);
+    assert_eq!(ch.deliver_next(a).unwrap_err().name(), "NoMessagesError", "a notice is committed once");
+}
+
+#[test]
+fn peek_stream_refuses_a_listener_without_a_stream() {
+    // Found by the model (fuzz/regressions/channel/peek-stream-without-stream): without a stream
+    // delay, peek_stream answered as if the listener had a stream.
+    for stream_delay_ms in [0, 10] {
+        let mut ch = channel(ChannelConfig { stream_delay_ms, ..ChannelConfig::default() });
+        let a = ch.add_listener().unwrap();
+        ch.broadcast(msg("t", "1")).unwrap();
+        assert_eq!(ch.peek_stream(a, 0).unwrap_err().name(), "InvalidListenerError", "delay {stream_delay_ms}");
+        ch.open_stream(a, None, 0).unwrap();
+        assert_eq!(ch.peek_stream(a, 0).unwrap().unwrap().payload(), "1");
+        ch.drop_stream(a);
+        assert_eq!(ch.peek_stream(a, 0).unwrap_err().name(), "InvalidListenerError", "dropped, delay {stream_delay_ms}");
+    }
+}
+
 mod engine {
     //! A channel whose ids an engine assigns (a backplane replica).
     use super::*;
@@ -469,6 +505,62 @@ mod engine {
         let (text, poll) = drain_all(&mut ch, a);
         assert!(text.ends_with("event: _eric_channel_closed\ndata: null\n\n"), "{text}");
         assert_eq!(poll, StreamPoll::Finished);
+    }
+
+    #[test]
+    fn committing_a_notice_takes_only_the_notice_shown() {
+        // Found by the model: a commit without an id took a queued notice nobody was shown.
+        let mut ch = replica();
+        let a = ch.add_listener().unwrap();
+        ch.accept(entry(1, None, "1")).unwrap();
+        ch.accept(entry(3, Some(2), "3")).unwrap(); // queues the gap notice, then 3
+        assert_eq!(ch.deliver_next(a).unwrap().payload(), "1");
+        ch.commit_id(a, None);
+        let Next::Delivery(notice) = ch.peek_next(a, Take::Any).unwrap() else { panic!("the notice") };
+        assert_eq!(notice.kind(), "_eric_replay_gap", "a commit of nothing shown took nothing");
+        ch.commit(a, &notice);
+        ch.commit(a, &notice);
+        assert_eq!(ch.deliver_next(a).unwrap().payload(), "3", "the notice was taken once");
+    }
+
+    #[test]
+    fn a_resume_across_a_gap_in_the_engines_log_reports_the_gap() {
+        // Found by the model (fuzz/regressions/channel/replay-hole): the replay proved continuity
+        // by the first message after the client's id only, and crossed the engine's gap before 5
+        // without a notice: 4 was lost silently.
+        let mut ch = replica();
+        let a = ch.add_listener().unwrap();
+        ch.accept(entry(1, None, "1")).unwrap();
+        ch.accept(entry(2, Some(1), "2")).unwrap();
+        assert_eq!(ch.accept(entry(5, Some(4), "5")).unwrap(), Accepted::AfterGap);
+        ch.accept(entry(6, Some(5), "6")).unwrap();
+        assert!(!ch.can_resume("9-1"), "continuity from 1 cannot be proven");
+        ch.open_stream(a, Some("9-1"), 0).unwrap();
+        let mut out = Vec::new();
+        ch.poll_stream(a, 0, 0, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap().replace("9-", "");
+        assert!(text.starts_with("retry: 5000\n\nevent: _eric_replay_gap\ndata: {\"oldestId\":\"1\"}\n\n"), "{text}");
+        let data: Vec<&str> = text.lines().filter_map(|l| l.strip_prefix("data: ")).collect();
+        assert_eq!(data, ["{\"oldestId\":\"1\"}", "1", "2", "5", "6"]);
+        // After the gap the links hold again.
+        assert!(ch.can_resume("9-5") && ch.can_resume("9-6"));
+    }
+
+    #[test]
+    fn a_resume_to_a_link_that_skips_forgotten_messages_reports_the_gap() {
+        // Found by the model (fuzz/regressions/channel/replay-hole-backward-link): 3 names 1 as
+        // its predecessor, after the channel had delivered 2; with only 3 kept, a resume from 1
+        // took 3's link as proof and lost 2.
+        let mut ch = Channel::new(
+            "r",
+            ChannelConfig { numbering: Numbering::External, history_size: 1, ..ChannelConfig::default() },
+        );
+        ch.accept(entry(1, None, "1")).unwrap();
+        ch.accept(entry(2, Some(1), "2")).unwrap();
+        assert_eq!(ch.accept(entry(3, Some(1), "3")).unwrap(), Accepted::AfterGap);
+        assert!(!ch.can_resume("9-1"), "2 is forgotten");
+        assert!(!ch.can_resume("9-2"), "3 does not follow 2");
+        assert!(ch.can_resume("9-3"));
     }
 
     #[test]
@@ -550,5 +642,43 @@ mod lagging_replica {
         let text = String::from_utf8(out).unwrap();
         let got: Vec<&str> = text.lines().filter_map(|l| l.strip_prefix("data: ")).collect();
         assert_eq!(got, ["4", "5", "6"], "{text}");
+    }
+
+    fn data(ch: &mut Channel, key: ListenerKey) -> Vec<String> {
+        let mut out = Vec::new();
+        ch.poll_stream(key, 0, usize::MAX, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        text.lines().filter_map(|l| l.strip_prefix("data: ")).map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn a_client_id_the_log_never_had_covers_nothing_to_come() {
+        // The client's id (9-9) is past the engine's log (the engine lost its data and started
+        // over): the replay says so with a gap notice, and 3, accepted later, must still come.
+        let mut ch = Channel::new("r", ChannelConfig { numbering: Numbering::External, keep_alive_ms: 0, ..ChannelConfig::default() });
+        let a = ch.add_listener().unwrap();
+        let read = [entry(1, None, "1"), entry(2, Some(1), "2")];
+        ch.open_stream_replay(a, "9-9", &read, Some(MessageId::new(9, 2)), 0).unwrap();
+        for (seq, prev) in [(1, None), (2, Some(1)), (3, Some(2))] {
+            ch.accept(entry(seq, prev, &seq.to_string())).unwrap();
+        }
+        assert_eq!(data(&mut ch, a), ["{\"oldestId\":\"9-1\"}", "1", "2", "3"]);
+    }
+
+    #[test]
+    fn a_new_stream_gets_what_an_earlier_streams_replay_covered() {
+        // A stream resumed from the engine up to 5 ends (dropped by its driver); a new stream of
+        // the same listener, without Last-Event-ID, must get everything the replica accepts
+        // from then on, 1 to 5 included: its client had none of them.
+        let mut ch = Channel::new("r", ChannelConfig { numbering: Numbering::External, keep_alive_ms: 0, ..ChannelConfig::default() });
+        let a = ch.add_listener().unwrap();
+        let read = [entry(4, Some(3), "4"), entry(5, Some(4), "5")];
+        ch.open_stream_replay(a, "9-3", &read, Some(MessageId::new(9, 5)), 0).unwrap();
+        ch.drop_stream(a);
+        ch.open_stream(a, None, 0).unwrap();
+        for (seq, prev) in [(1, None), (2, Some(1)), (3, Some(2)), (4, Some(3)), (5, Some(4)), (6, Some(5))] {
+            ch.accept(entry(seq, prev, &seq.to_string())).unwrap();
+        }
+        assert_eq!(data(&mut ch, a), ["1", "2", "3", "4", "5", "6"]);
     }
 }

@@ -3,8 +3,9 @@
 //! LF or its `id` holds CR, LF or NUL, and a refused frame appends nothing; an accepted frame is
 //! one event block (no empty line before its end, at most one `retry:`, `id:` and `event:` line,
 //! nothing but the five field kinds) that `sse::Parser` reads back to exactly the fields given
-//! (line ends in `data` and `comment` come back as LF, an empty `event` is `message`), and that
-//! leaves no state behind: a `data: x` frame after it is a plain `message`.
+//! (line ends in `data` and `comment` come back as LF, an empty `event` is `message`, a non-empty
+//! `id` is committed at the block's end, before its event), and that leaves no state behind: a
+//! `data: x` frame after it is a plain `message` carrying that id.
 #![no_main]
 
 use eric_sse::sse::{encode, encode_into, Frame, Item, Parser};
@@ -13,6 +14,7 @@ use libfuzzer_sys::fuzz_target;
 #[derive(Debug, PartialEq)]
 enum Got {
     Event { kind: String, data: String, id: String },
+    Id(String),
     Retry(u64),
     Comment(String),
     TooLong,
@@ -24,9 +26,10 @@ fn parse(bytes: &[u8]) -> (Vec<Got>, String) {
     parser.feed(bytes, &mut |item| {
         out.push(match item {
             Item::Event { kind, data, last_event_id } => Got::Event { kind: kind.into(), data: data.into(), id: last_event_id.into() },
+            Item::LastEventId(id) => Got::Id(id.into()),
             Item::Retry(ms) => Got::Retry(ms),
             Item::Comment(c) => Got::Comment(c.into()),
-            Item::LineTooLong { .. } => Got::TooLong,
+            Item::LineTooLong { .. } | Item::EventTooLong { .. } => Got::TooLong,
         });
     });
     (out, parser.last_event_id().into_owned())
@@ -125,6 +128,10 @@ fuzz_target!(|data: &[u8]| {
         expected.push(Got::Retry(retry));
     }
     let id_after = frame.id.unwrap_or("").to_owned();
+    if !id_after.is_empty() {
+        // The block's end commits the id (a fresh parser's is empty), before its event.
+        expected.push(Got::Id(id_after.clone()));
+    }
     if let Some(body) = frame.data {
         let kind = frame.event.filter(|e| !e.is_empty()).unwrap_or("message").to_owned();
         expected.push(Got::Event { kind, data: lines(body).join("\n"), id: id_after.clone() });

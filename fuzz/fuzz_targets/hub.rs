@@ -5,8 +5,8 @@
 //! arbitrary JSON text or unserializable), `hub::decode` never panics, agrees with a reference
 //! decoder, and every command it returns holds the invariants the driver relies on: ids pass
 //! `id::check_id`, exactly the verbs that need a listener have one, message verbs carry a valid
-//! type and a payload within the limit, and a REST command's ids are its route's. A malformed
-//! input is an `Err`, never a silently different command.
+//! type and a payload within the size and nesting limits, and a REST command's ids are its
+//! route's. A malformed input is an `Err`, never a silently different command.
 #![no_main]
 
 use eric_sse::error::Error;
@@ -23,7 +23,11 @@ const SEGMENTS: [&str; 22] = [
 const CODES: [&str; 13] = ["d", "b", "c", "r", "rl", "rc", "l", "w", "", "x", "D", "toString", "__proto__"];
 const IDS: [&str; 9] = ["room", "l1", "a/b", "", "has space", "caf\u{e9}", "!~", "\u{7f}", "x\0"];
 const KINDS: [&str; 6] = ["t", "_eric_channel_closed", "a\nb", "", "\u{e9}", "start"];
-const JSON: [&str; 6] = ["null", "1", "\"x\"", "{\"a\":[1,2]}", "[]", "\"a\\nb\""];
+const JSON: [&str; 9] = [
+    "null", "1", "\"x\"", "{\"a\":[1,2]}", "[]", "\"a\\nb\"",
+    // Brackets inside strings, escaped quotes and backslashes: they do not nest.
+    "[\"[[[{{\",\"\\\"[[\"]", "{\"}\\\\\":[{}]}", "\"\\\\\"",
+];
 const KEYS: [&str; 8] = ["v", "c", "r", "t", "p", "id", "type", "payload"];
 
 struct Input<'a>(&'a [u8]);
@@ -89,15 +93,34 @@ fn body(input: &mut Input) -> Body {
             _ => Field::Other,
         };
         text.push((key, field));
-        let value = match input.byte() % 6 {
+        let value = match input.byte() % 8 {
             0 => Ok(None),
-            1..=3 => Ok(Some(input.pick(&JSON).to_owned())),
+            1..=3 | 7 => Ok(Some(input.pick(&JSON).to_owned())),
             4 => Ok(Some(format!("\"{}\"", "y".repeat(usize::from(input.byte()))))),
-            _ => Err(()),
+            5 => Err(()),
+            _ => Ok(Some(nested(&mut *input))),
         };
         json.push((key, value));
     }
     Body { text, json }
+}
+
+/// Arrays and objects nested 60 to 67 deep around a value (the limit is 64), with strings of
+/// brackets on the way.
+fn nested(input: &mut Input) -> String {
+    let depth = 60 + usize::from(input.byte() % 8);
+    let mut open = String::new();
+    let mut close = String::new();
+    for level in 0..depth {
+        if input.byte() % 2 == 0 {
+            open.push_str(if level % 5 == 0 { "[\"]]{\"," } else { "[" });
+            close.insert(0, ']');
+        } else {
+            open.push_str("{\"[\":");
+            close.insert(0, '}');
+        }
+    }
+    format!("{open}{}{close}", input.pick(&JSON))
 }
 
 // ---- the reference router and decoder, written from the README ----
@@ -164,6 +187,33 @@ fn ref_route(method: &str, path: &str) -> Result<RefRoute, (&'static str, Option
 
 const FORMAT: &str = "InvalidMessageFormatError";
 
+/// How deeply arrays and objects nest in JSON text: the deepest count of open `[`/`{` not yet
+/// closed, strings (with their escapes) skipped whole.
+fn ref_depth(json: &str) -> usize {
+    let mut chars = json.chars();
+    let (mut open, mut deepest) = (0usize, 0usize);
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => loop {
+                match chars.next() {
+                    Some('\\') => {
+                        chars.next();
+                    }
+                    Some('"') | None => break,
+                    Some(_) => {}
+                }
+            },
+            '[' | '{' => {
+                open += 1;
+                deepest = deepest.max(open);
+            }
+            ']' | '}' => open = open.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
+}
+
 fn required(field: Field) -> Result<String, &'static str> {
     match field {
         Field::Text(t) if !t.is_empty() => Ok(t),
@@ -220,6 +270,9 @@ fn ref_decode(route: &Route, body: &Body, max: usize) -> Result<Command, &'stati
         let payload = payload.unwrap_or_else(|| "null".to_owned());
         if payload.len() > max {
             return Err("PayloadTooLargeError");
+        }
+        if ref_depth(&payload) > 64 {
+            return Err(FORMAT);
         }
         (Some(kind), Some(payload))
     } else {
@@ -296,6 +349,7 @@ fuzz_target!(|data: &[u8]| {
         if let (Some(kind), Some(payload)) = (&command.kind, &command.payload) {
             assert!(validate_kind(kind).is_ok(), "type {kind:?}");
             assert!(payload.len() <= max_payload, "payload of {} bytes over {max_payload}", payload.len());
+            assert!(ref_depth(payload) <= 64, "payload nested deeper than the limit");
         }
         if route.verb.is_some() {
             assert_eq!(route.verb, Some(verb));

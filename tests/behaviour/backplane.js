@@ -196,6 +196,26 @@ test("when the engine loses its log, live listeners get a gap notice, never a si
   a.detach();
 });
 
+test("a client resuming from before the engine lost its log gets the gap notice, never a silent skip", async (lib, ctx) => {
+  if (!ctx.lose) return;
+  const { backplane, id, replicas: [a] } = await nodes(lib, ctx, 1);
+  const first = await a.publish("n", 1);
+  await a.publish("n", 2);
+  await ctx.lose(backplane, id);
+  const third = await a.publish("n", 3);
+  await until(() => a.lastId === third, "the message after the loss");
+  // The replica's own history links 2 to 1, but 3 follows the engine's gap: a resume from 1
+  // must say so (it once replayed 2 and 3 as if nothing had been lost in between).
+  const reader = a.stream(a.addListener().id, { lastEventId: first }).getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  while (!text.includes("data: 3\n")) text += decoder.decode((await reader.read()).value);
+  await reader.cancel();
+  const gap = text.indexOf("event: _eric_replay_gap\n");
+  ok(gap >= 0 && gap < text.indexOf("data: 3\n"), text);
+  a.detach();
+});
+
 test("a hub on a backplane: channels, publishes and streams span hubs; refusals keep their statuses", async (lib, ctx) => {
   const backplane = ctx.make();
   const one = lib.createHub({ backplane, channelOptions: quiet });

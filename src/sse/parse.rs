@@ -340,6 +340,7 @@ impl Parser {
 }
 
 /// Position of the first CR or LF, reading eight bytes at a time.
+#[inline]
 pub(super) fn find_line_end(bytes: &[u8]) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;

@@ -27,7 +27,7 @@
 //! handed out. The text and the index are scratch, overwritten by the next feed.
 
 use super::parse::Item;
-use super::transcode::{find_line_end, transcode, transcode_all};
+use super::transcode::{assign, find_line_end, same, transcode, transcode_all, Units, BLOCK};
 
 /// The tags of the index (see the module docs).
 pub mod tag {
@@ -50,10 +50,8 @@ pub mod tag {
 }
 
 const BOM: [u8; 3] = [0xEF, 0xBB, 0xBF];
-/// Output scratch larger than this (in units) is freed before the next feed.
+/// Output scratch larger than this (in units or words) is freed before the next feed.
 const SCRATCH_KEEP: usize = 1 << 20;
-/// Room the wide transcoder may write past what it keeps (one block).
-const BLOCK: usize = 16;
 
 /// The incremental parser with UTF-16 output; see the module docs and [`super::Parser`].
 #[derive(Debug, Default)]
@@ -74,6 +72,9 @@ pub struct Utf16Parser {
     kind_sent: bool,
     id_buffer: Vec<u8>,
     last_event_id: Vec<u8>,
+    /// `id_buffer` may differ from `last_event_id` (an `id` field changed it since the last
+    /// commit).
+    id_dirty: bool,
     discarding: bool,
     /// The block has data (at least one `data` line).
     has_data: bool,
@@ -83,8 +84,8 @@ pub struct Utf16Parser {
     /// while it is in `pending` (begun in an earlier chunk, or moved aside for a comment).
     data_start: Option<usize>,
     /// The block's data as UTF-16, while it is not in `out`.
-    pending: Vec<u16>,
-    out: Vec<u16>,
+    pending: Units,
+    out: Units,
     index: Vec<u32>,
 }
 
@@ -109,6 +110,7 @@ impl Utf16Parser {
     pub fn set_last_event_id(&mut self, id: &str) {
         id.as_bytes().clone_into(&mut self.last_event_id);
         id.as_bytes().clone_into(&mut self.id_buffer);
+        self.id_dirty = false;
     }
 
     /// Starts a new stream, as [`super::Parser::reset`]. The reader's remembered type and id are
@@ -120,11 +122,12 @@ impl Utf16Parser {
         self.skipping = false;
         self.kind_in_block = false;
         self.last_event_id.clone_into(&mut self.id_buffer);
+        self.id_dirty = false;
         self.discarding = false;
         self.has_data = false;
         self.data_bytes = 0;
         self.data_start = None;
-        self.pending = Vec::new();
+        self.pending = Units::default();
         self.out.clear();
         self.index.clear();
     }
@@ -141,7 +144,7 @@ impl Utf16Parser {
 
     /// The text of the last feed.
     pub fn text(&self) -> &[u16] {
-        &self.out
+        self.out.as_slice()
     }
 
     /// The index of the last feed.
@@ -155,8 +158,9 @@ impl Utf16Parser {
         self.out.clear();
         self.index.clear();
         if self.out.capacity() > SCRATCH_KEEP {
-            self.out = Vec::new();
+            self.out = Units::default();
         }
+        self.out.reserve(chunk.len());
         if self.index.capacity() > SCRATCH_KEEP {
             self.index = Vec::new();
         }
@@ -171,9 +175,12 @@ impl Utf16Parser {
                     continue;
                 }
             }
-            let fast = self.line.is_empty() && !self.skipping && (self.data_start.is_some() || !self.has_data);
-            let end = if fast { self.line_in_place(chunk) } else { self.line_across(chunk) };
-            let Some(at) = end else { break };
+            if self.line.is_empty() && !self.skipping && (self.data_start.is_some() || !self.has_data) {
+                let used = self.run(chunk);
+                chunk = chunk.get(used..).unwrap_or_default();
+                continue;
+            }
+            let Some(at) = self.line_across(chunk) else { break };
             self.after_cr = chunk.get(at) == Some(&b'\r');
             chunk = chunk.get(at + 1..).unwrap_or_default();
         }
@@ -181,10 +188,85 @@ impl Utf16Parser {
         self.move_data_aside();
     }
 
+    /// Lines that start in `chunk`, parsed in place while nothing is buffered and the open
+    /// block's data is in `out`; the common lines (blank, `data` without limits) inline. Returns
+    /// the bytes used (all of them when the rest was buffered).
+    fn run(&mut self, chunk: &[u8]) -> usize {
+        let unlimited = self.max_line_bytes.is_none() && self.max_event_bytes.is_none();
+        let mut at = 0;
+        while let Some(&first) = chunk.get(at) {
+            let rest = chunk.get(at..).unwrap_or_default();
+            let end = if first == b'\n' || first == b'\r' {
+                self.blank();
+                0
+            } else if unlimited && !self.discarding && rest.starts_with(b"data:") {
+                let value_at = if rest.get(5) == Some(&b' ') { 6 } else { 5 };
+                let mark = self.out.len();
+                if self.has_data {
+                    self.out.push(u16::from(b'\n'));
+                }
+                let Some(length) = transcode(rest.get(value_at..).unwrap_or_default(), &mut self.out, self.scalar) else {
+                    self.out.truncate(mark);
+                    self.buffer(rest);
+                    return chunk.len();
+                };
+                if !self.has_data {
+                    self.has_data = true;
+                    self.data_start = Some(mark);
+                }
+                self.data_bytes = self.data_bytes.saturating_add(length + 1);
+                value_at + length
+            } else {
+                match self.line_in_place(rest) {
+                    Some(end) => end,
+                    None => return chunk.len(),
+                }
+            };
+            let line_end = at + end;
+            at = line_end + 1;
+            if chunk.get(line_end) == Some(&b'\r') {
+                match chunk.get(at) {
+                    Some(b'\n') => at += 1,
+                    Some(_) => {}
+                    None => {
+                        self.after_cr = true;
+                        return at;
+                    }
+                }
+            }
+            if self.data_start.is_none() && self.has_data {
+                break;
+            }
+        }
+        at
+    }
+
+    /// A blank line: the common case (data in `out`, no new id, no type) inline.
+    #[inline(always)]
+    fn blank(&mut self) {
+        match self.data_start {
+            Some(start) if !self.id_dirty && !self.kind_in_block => {
+                let end = self.out.len();
+                self.index.extend_from_slice(&[tag::EVENT_MESSAGE, start as u32, end as u32]);
+                self.has_data = false;
+                self.data_start = None;
+                self.data_bytes = 0;
+            }
+            _ => self.dispatch(),
+        }
+    }
+
     /// A line that starts here, nothing of it buffered: parsed in place. Returns where it ends,
     /// or buffers the rest of the chunk and returns `None`.
+    #[inline(always)]
     fn line_in_place(&mut self, rest: &[u8]) -> Option<usize> {
         let value_at = match rest {
+            [b'\n' | b'\r', ..] => {
+                self.dispatch();
+                return Some(0);
+            }
+            [b'i', b'd', b':', ..] => return self.field_in_place(rest, 3, Self::set_id),
+            [b'e', b'v', b'e', b'n', b't', b':', ..] => return self.field_in_place(rest, 6, Self::set_kind),
             _ if self.discarding => 0,
             [b'd', b'a', b't', b'a', b':', b' ', ..] => 6,
             [b'd', b'a', b't', b'a', b':', ..] => 5,
@@ -231,6 +313,42 @@ impl Utf16Parser {
         }
         self.data_bytes = size.saturating_add(1);
         Some(at)
+    }
+
+    /// A line whose field name (and colon) is the first `colon_end` bytes of `rest`: its value is
+    /// found and handed to `apply`. Returns where the line ends, or buffers the rest and returns
+    /// `None`.
+    #[inline(always)]
+    fn field_in_place(&mut self, rest: &[u8], colon_end: usize, apply: fn(&mut Self, &[u8])) -> Option<usize> {
+        let value_at = if rest.get(colon_end) == Some(&b' ') { colon_end + 1 } else { colon_end };
+        let value_and_more = rest.get(value_at..).unwrap_or_default();
+        let Some(length) = find_line_end(value_and_more, self.scalar) else {
+            self.buffer(rest);
+            return None;
+        };
+        let at = value_at + length;
+        match self.over_limit(at) {
+            Some(limit) => self.entry(tag::LINE_TOO_LONG, limit as u64),
+            None => apply(self, value_and_more.get(..length).unwrap_or_default()),
+        }
+        Some(at)
+    }
+
+    #[inline(always)]
+    fn set_id(&mut self, value: &[u8]) {
+        if !value.iter().any(|&b| b == 0) && !same(value, &self.id_buffer) {
+            assign(&mut self.id_buffer, value);
+            self.id_dirty = true;
+        }
+    }
+
+    #[inline(always)]
+    fn set_kind(&mut self, value: &[u8]) {
+        if !same(value, &self.kind) {
+            assign(&mut self.kind, value);
+            self.kind_sent = false;
+        }
+        self.kind_in_block = true;
     }
 
     /// A line that continues a buffered one, or whose block's data is aside: found first, then
@@ -284,6 +402,7 @@ impl Utf16Parser {
         self.line.extend_from_slice(bytes);
     }
 
+    #[inline(always)]
     fn over_limit(&self, more: usize) -> Option<usize> {
         self.max_line_bytes.filter(|limit| self.line.len().saturating_add(more) > *limit)
     }
@@ -314,15 +433,9 @@ impl Utf16Parser {
             None => (line, &[][..]),
         };
         match field {
-            b"event" => {
-                if value != self.kind.as_slice() {
-                    value.clone_into(&mut self.kind);
-                    self.kind_sent = false;
-                }
-                self.kind_in_block = true;
-            }
+            b"event" => self.set_kind(value),
             b"data" => self.append_data(value),
-            b"id" if !value.contains(&0) => value.clone_into(&mut self.id_buffer),
+            b"id" => self.set_id(value),
             b"retry" if !value.is_empty() && value.iter().all(u8::is_ascii_digit) => {
                 let ms = value.iter().fold(0u64, |acc, b| {
                     acc.saturating_mul(10).saturating_add(u64::from(b - b'0'))
@@ -357,7 +470,7 @@ impl Utf16Parser {
             self.out.push(u16::from(b'\n'));
             transcode_all(value, &mut self.out, self.scalar);
         } else {
-            self.reserve_pending(value.len() + 1);
+            self.pending.reserve_capped(value.len() + 1, self.pending_cap());
             self.pending.push(u16::from(b'\n'));
             transcode_all(value, &mut self.pending, self.scalar);
         }
@@ -369,32 +482,25 @@ impl Utf16Parser {
         if let Some(start) = self.data_start.take() {
             self.out.truncate(start);
         }
-        self.pending = Vec::new();
+        self.pending = Units::default();
         self.has_data = false;
         self.data_bytes = 0;
         self.discarding = true;
         self.entry(tag::EVENT_TOO_LONG, limit as u64);
     }
 
-    /// Grows `pending` for `more` units (and a block of slack), never past what `max_event_bytes`
-    /// allows by more than that: what the parser holds stays bounded.
-    fn reserve_pending(&mut self, more: usize) {
-        let needed = self.pending.len().saturating_add(more).saturating_add(BLOCK);
-        if needed <= self.pending.capacity() {
-            return;
-        }
-        let doubled = self.pending.capacity().saturating_mul(2);
-        let cap = self.max_event_bytes.map_or(doubled, |limit| doubled.min(limit.saturating_add(1 + BLOCK)));
-        self.pending.reserve_exact(needed.max(cap) - self.pending.len());
+    /// The most units `pending` grows to by doubling: what `max_event_bytes` allows, so that what
+    /// the parser holds stays bounded.
+    fn pending_cap(&self) -> Option<usize> {
+        self.max_event_bytes.map(|limit| limit.saturating_add(1 + BLOCK))
     }
 
     /// Moves the open block's data from `out` to `pending`.
     fn move_data_aside(&mut self) {
         if let Some(start) = self.data_start.take() {
-            let data = self.out.get(start..).unwrap_or_default();
-            let more = data.len();
-            self.reserve_pending(more);
-            self.pending.extend_from_slice(self.out.get(start..).unwrap_or_default());
+            let data = self.out.as_slice().get(start..).unwrap_or_default();
+            self.pending.reserve_capped(data.len(), self.pending_cap());
+            self.pending.extend_from_slice(data);
             self.out.truncate(start);
         }
     }
@@ -406,7 +512,7 @@ impl Utf16Parser {
                 Some(start) => start,
                 None => {
                     let start = self.out.len();
-                    self.out.extend_from_slice(&self.pending);
+                    self.out.extend_from_slice(self.pending.as_slice());
                     self.pending.clear();
                     start
                 }
@@ -415,8 +521,8 @@ impl Utf16Parser {
         } else {
             None
         };
-        if self.id_buffer != self.last_event_id {
-            self.last_event_id.clone_from(&self.id_buffer);
+        if std::mem::take(&mut self.id_dirty) && !same(&self.id_buffer, &self.last_event_id) {
+            assign(&mut self.last_event_id, &self.id_buffer);
             let start = self.out.len();
             transcode_all(&self.last_event_id, &mut self.out, self.scalar);
             self.range(tag::ID, start);
@@ -440,11 +546,13 @@ impl Utf16Parser {
         self.kind_in_block = false;
     }
 
+    #[inline(always)]
     fn range(&mut self, tag: u32, start: usize) {
         let end = self.out.len();
         self.index.extend_from_slice(&[tag, start as u32, end as u32]);
     }
 
+    #[inline(always)]
     fn entry(&mut self, tag: u32, value: u64) {
         self.index.extend_from_slice(&[tag, value as u32, (value >> 32) as u32]);
     }

@@ -17,43 +17,162 @@
 //! sequence becomes one U+FFFD, and the byte that broke a sequence is read again. CR and LF are
 //! ASCII, so no sequence can swallow a line end.
 
-/// Transcodes `src` into `out` up to its first CR or LF and returns that position; without one,
-/// transcodes all of `src` and returns `None`.
-pub(crate) fn transcode(src: &[u8], out: &mut Vec<u16>, scalar: bool) -> Option<usize> {
-    if scalar {
-        transcode_scalar(src, out)
-    } else {
-        transcode_wide(src, out)
+/// Room past a buffer's end that the block path may write and then not keep.
+pub(crate) const BLOCK: usize = 16;
+
+/// A UTF-16 buffer whose memory is initialized some way past its length, so that the block path
+/// writes sixteen units at its end with one bounds check and keeps as many as it needs.
+#[derive(Debug, Default)]
+pub(crate) struct Units {
+    buf: Vec<u16>,
+    len: usize,
+}
+
+impl Units {
+    #[inline(always)]
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    #[inline(always)]
+    pub(crate) fn as_slice(&self) -> &[u16] {
+        self.buf.get(..self.len).unwrap_or_default()
+    }
+
+    /// Units allocated (what the buffer holds in memory).
+    pub(crate) fn capacity(&self) -> usize {
+        self.buf.capacity()
+    }
+
+    #[inline(always)]
+    pub(crate) fn truncate(&mut self, len: usize) {
+        self.len = self.len.min(len);
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.len = 0;
+    }
+
+    /// Room for `more` units and a block past the end, growing by doubling.
+    #[inline(always)]
+    pub(crate) fn reserve(&mut self, more: usize) {
+        let needed = self.len.saturating_add(more).saturating_add(BLOCK);
+        if needed > self.buf.len() {
+            let size = needed.max(self.buf.len().saturating_mul(2));
+            self.buf.resize(size, 0);
+        }
+    }
+
+    /// Room for `more` units and a block past the end, growing by doubling but to no more than
+    /// `cap` units unless more are needed: a bounded buffer stays within its bound.
+    pub(crate) fn reserve_capped(&mut self, more: usize, cap: Option<usize>) {
+        let needed = self.len.saturating_add(more).saturating_add(BLOCK);
+        if needed > self.buf.len() {
+            let doubled = self.buf.len().saturating_mul(2);
+            let size = needed.max(cap.map_or(doubled, |cap| doubled.min(cap)));
+            self.buf.reserve_exact(size - self.buf.len());
+            self.buf.resize(size, 0);
+        }
+    }
+
+    #[inline(always)]
+    pub(crate) fn push(&mut self, unit: u16) {
+        match self.buf.get_mut(self.len) {
+            Some(slot) => *slot = unit,
+            None => self.buf.push(unit),
+        }
+        self.len += 1;
+    }
+
+    pub(crate) fn extend_from_slice(&mut self, units: &[u16]) {
+        self.reserve(units.len());
+        if let Some(room) = self.buf.get_mut(self.len..self.len + units.len()) {
+            room.copy_from_slice(units);
+            self.len += units.len();
+        }
+    }
+
+    /// The sixteen units past the end (after `reserve`).
+    #[inline(always)]
+    fn block(&mut self) -> Option<&mut [u16; 16]> {
+        self.buf.get_mut(self.len..)?.first_chunk_mut::<16>()
     }
 }
 
+/// Transcodes `src` into `out` up to its first CR or LF and returns that position; without one,
+/// transcodes all of `src` and returns `None`.
+#[inline(always)]
+pub(crate) fn transcode(src: &[u8], out: &mut Units, scalar: bool) -> Option<usize> {
+    let end = if scalar { transcode_scalar(src, out) } else { transcode_wide(src, out) };
+    (end != NONE).then_some(end)
+}
+
+/// "No line end" from the functions that are not inlined (an `Option` would be returned through
+/// memory on wasm32).
+const NONE: usize = usize::MAX;
+
 /// Transcodes all of `src`, which holds no line end (a field value).
-pub(crate) fn transcode_all(src: &[u8], out: &mut Vec<u16>, scalar: bool) {
+#[inline(always)]
+pub(crate) fn transcode_all(src: &[u8], out: &mut Units, scalar: bool) {
+    if !scalar && src.len() < 16 && src.is_ascii() {
+        // Short ASCII (ids, types): widened as is.
+        out.reserve(src.len());
+        if let Some(room) = out.buf.get_mut(out.len..out.len + src.len()) {
+            room.iter_mut().zip(src).for_each(|(unit, &byte)| *unit = u16::from(byte));
+            out.len += src.len();
+        }
+        return;
+    }
     let _ = transcode(src, out, scalar);
 }
 
+/// `a == b` for short byte strings, without a call to `memcmp`.
+#[inline(always)]
+pub(crate) fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
+}
+
+/// Replaces `buffer`'s bytes with `bytes`, without a call to `memcpy` for short ones.
+#[inline(always)]
+pub(crate) fn assign(buffer: &mut Vec<u8>, bytes: &[u8]) {
+    buffer.clear();
+    if bytes.len() < 16 {
+        buffer.reserve(bytes.len());
+        bytes.iter().for_each(|&byte| buffer.push(byte));
+    } else {
+        buffer.extend_from_slice(bytes);
+    }
+}
+
 /// Position of the first CR or LF.
+#[inline(always)]
 pub(crate) fn find_line_end(bytes: &[u8], scalar: bool) -> Option<usize> {
     if scalar {
         return super::parse::find_line_end(bytes);
     }
+    let end = find_line_end_wide(bytes);
+    (end != NONE).then_some(end)
+}
+
+fn find_line_end_wide(bytes: &[u8]) -> usize {
     let mut at = 0;
     while let Some(block) = bytes.get(at..).and_then(<[u8]>::first_chunk::<16>) {
         let ends = lanes::line_ends(block);
         if ends != 0 {
-            return Some(at + ends.trailing_zeros() as usize);
+            return at + ends.trailing_zeros() as usize;
         }
         at += 16;
     }
-    bytes.get(at..)?.iter().position(|&b| b == b'\n' || b == b'\r').map(|p| at + p)
+    let tail = bytes.get(at..).unwrap_or_default();
+    tail.iter().position(|&b| b == b'\n' || b == b'\r').map_or(NONE, |p| at + p)
 }
 
-fn transcode_scalar(src: &[u8], out: &mut Vec<u16>) -> Option<usize> {
+fn transcode_scalar(src: &[u8], out: &mut Units) -> usize {
     let mut at = 0;
     while let Some(&byte) = src.get(at) {
         if byte < 0x80 {
             if byte == b'\n' || byte == b'\r' {
-                return Some(at);
+                return at;
             }
             out.push(u16::from(byte));
             at += 1;
@@ -61,38 +180,54 @@ fn transcode_scalar(src: &[u8], out: &mut Vec<u16>) -> Option<usize> {
             at = decode_one(src, at, out);
         }
     }
-    None
+    NONE
 }
 
-fn transcode_wide(src: &[u8], out: &mut Vec<u16>) -> Option<usize> {
+#[inline(always)]
+fn transcode_wide(src: &[u8], out: &mut Units) -> usize {
+    // Each byte makes at most one unit (four make two): one reservation covers the whole call.
+    out.reserve(src.len());
     let mut at = 0;
     while let Some(block) = src.get(at..).and_then(<[u8]>::first_chunk::<16>) {
-        let (wide, ends, high) = lanes::widen(block);
+        let Some(room) = out.block() else { break };
+        let (ends, high) = lanes::widen(block, room);
         let stops = ends | high;
         if stops == 0 {
-            out.extend_from_slice(&wide);
+            out.len += 16;
             at += 16;
             continue;
         }
         let ascii = stops.trailing_zeros() as usize;
-        out.extend_from_slice(wide.get(..ascii).unwrap_or_default());
+        out.len += ascii;
         at += ascii;
         if ends >> ascii & 1 == 1 {
-            return Some(at);
+            return at;
         }
-        // A run of multi-byte sequences, up to the next ASCII byte.
-        while src.get(at).is_some_and(|&b| b >= 0x80) {
-            at = decode_one(src, at, out);
+        // A run of multi-byte sequences, up to the next ASCII byte; two-byte ones inline.
+        while let Some(&lead) = src.get(at) {
+            if lead < 0x80 {
+                break;
+            }
+            match src.get(at + 1) {
+                Some(&next) if (0xC2..=0xDF).contains(&lead) && (0x80..=0xBF).contains(&next) => {
+                    out.push(u16::from(lead & 0x1F) << 6 | u16::from(next & 0x3F));
+                    at += 2;
+                }
+                _ => at = decode_one(src, at, out),
+            }
         }
     }
-    let tail = src.get(at..)?;
-    transcode_scalar(tail, out).map(|p| at + p)
+    let tail = src.get(at..).unwrap_or_default();
+    match transcode_scalar(tail, out) {
+        NONE => NONE,
+        end => at + end,
+    }
 }
 
 /// Decodes the sequence that starts with the non-ASCII byte at `at`, returning where the next one
 /// starts: a well-formed sequence becomes its code point (two units past U+FFFF), an ill-formed
 /// one U+FFFD for its maximal subpart (the lead byte and the continuation bytes that fit it).
-fn decode_one(src: &[u8], at: usize, out: &mut Vec<u16>) -> usize {
+fn decode_one(src: &[u8], at: usize, out: &mut Units) -> usize {
     let Some(&lead) = src.get(at) else { return at };
     // Continuation bytes needed, and the range of the first one (the WHATWG decoder's table).
     let (needed, first_low, first_high) = match lead {
@@ -137,14 +272,15 @@ fn decode_one(src: &[u8], at: usize, out: &mut Vec<u16>) -> usize {
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod lanes {
     use core::arch::wasm32::{
-        u16x8_extend_high_u8x16, u16x8_extend_low_u8x16, u16x8_extract_lane, u8x16, u8x16_bitmask,
+        u16x8_extend_high_u8x16, u16x8_extend_low_u8x16, u16x8_extract_lane, u64x2, u8x16_bitmask,
         u8x16_eq, u8x16_splat, v128, v128_or,
     };
 
     #[inline(always)]
     fn load(bytes: &[u8; 16]) -> v128 {
-        let [b0, b1, b2, b3, b4, b5, b6, b7, b8, b9, b10, b11, b12, b13, b14, b15] = *bytes;
-        u8x16(b0, b1, b2, b3, b4, b5, b6, b7, b8, b9, b10, b11, b12, b13, b14, b15)
+        let low = bytes.first_chunk::<8>().map_or(0, |b| u64::from_le_bytes(*b));
+        let high = bytes.last_chunk::<8>().map_or(0, |b| u64::from_le_bytes(*b));
+        u64x2(low, high)
     }
 
     #[inline(always)]
@@ -159,32 +295,31 @@ mod lanes {
         ends_of(load(bytes))
     }
 
-    /// The sixteen bytes as UTF-16 units (right for the ASCII ones), the CR/LF mask and the
-    /// non-ASCII mask.
+    /// Writes the sixteen bytes as UTF-16 units (right for the ASCII ones) into `wide`; returns
+    /// the CR/LF mask and the non-ASCII mask.
     #[inline(always)]
-    pub(super) fn widen(bytes: &[u8; 16]) -> ([u16; 16], u32, u32) {
+    pub(super) fn widen(bytes: &[u8; 16], wide: &mut [u16; 16]) -> (u32, u32) {
         let v = load(bytes);
         let low = u16x8_extend_low_u8x16(v);
         let high = u16x8_extend_high_u8x16(v);
-        let wide = [
-            u16x8_extract_lane::<0>(low),
-            u16x8_extract_lane::<1>(low),
-            u16x8_extract_lane::<2>(low),
-            u16x8_extract_lane::<3>(low),
-            u16x8_extract_lane::<4>(low),
-            u16x8_extract_lane::<5>(low),
-            u16x8_extract_lane::<6>(low),
-            u16x8_extract_lane::<7>(low),
-            u16x8_extract_lane::<0>(high),
-            u16x8_extract_lane::<1>(high),
-            u16x8_extract_lane::<2>(high),
-            u16x8_extract_lane::<3>(high),
-            u16x8_extract_lane::<4>(high),
-            u16x8_extract_lane::<5>(high),
-            u16x8_extract_lane::<6>(high),
-            u16x8_extract_lane::<7>(high),
-        ];
-        (wide, ends_of(v), u32::from(u8x16_bitmask(v)))
+        let [w0, w1, w2, w3, w4, w5, w6, w7, w8, w9, w10, w11, w12, w13, w14, w15] = wide;
+        *w0 = u16x8_extract_lane::<0>(low);
+        *w1 = u16x8_extract_lane::<1>(low);
+        *w2 = u16x8_extract_lane::<2>(low);
+        *w3 = u16x8_extract_lane::<3>(low);
+        *w4 = u16x8_extract_lane::<4>(low);
+        *w5 = u16x8_extract_lane::<5>(low);
+        *w6 = u16x8_extract_lane::<6>(low);
+        *w7 = u16x8_extract_lane::<7>(low);
+        *w8 = u16x8_extract_lane::<0>(high);
+        *w9 = u16x8_extract_lane::<1>(high);
+        *w10 = u16x8_extract_lane::<2>(high);
+        *w11 = u16x8_extract_lane::<3>(high);
+        *w12 = u16x8_extract_lane::<4>(high);
+        *w13 = u16x8_extract_lane::<5>(high);
+        *w14 = u16x8_extract_lane::<6>(high);
+        *w15 = u16x8_extract_lane::<7>(high);
+        (ends_of(v), u32::from(u8x16_bitmask(v)))
     }
 }
 
@@ -200,8 +335,9 @@ mod lanes {
         mask(bytes, |b| b == b'\n' || b == b'\r')
     }
 
-    pub(super) fn widen(bytes: &[u8; 16]) -> ([u16; 16], u32, u32) {
-        (bytes.map(u16::from), line_ends(bytes), mask(bytes, |b| b >= 0x80))
+    pub(super) fn widen(bytes: &[u8; 16], wide: &mut [u16; 16]) -> (u32, u32) {
+        *wide = bytes.map(u16::from);
+        (line_ends(bytes), mask(bytes, |b| b >= 0x80))
     }
 }
 
@@ -210,14 +346,14 @@ mod tests {
     use super::*;
 
     fn both(src: &[u8]) -> (Option<usize>, Vec<u16>) {
-        let mut scalar = Vec::new();
-        let mut wide = Vec::new();
+        let mut scalar = Units::default();
+        let mut wide = Units::default();
         let a = transcode(src, &mut scalar, true);
         let b = transcode(src, &mut wide, false);
-        assert_eq!((a, &scalar), (b, &wide), "scalar and wide differ on {src:?}");
+        assert_eq!((a, scalar.as_slice()), (b, wide.as_slice()), "scalar and wide differ on {src:?}");
         assert_eq!(find_line_end(src, true), a);
         assert_eq!(find_line_end(src, false), a);
-        (a, scalar)
+        (a, scalar.as_slice().to_vec())
     }
 
     #[test]

@@ -116,6 +116,8 @@ const started = Date.now();
 setup({ browser: true });
 build();
 await stage("cargo test (Rust core)", "cargo", ["test", "--quiet"], cargoCounts);
+await stage("cargo test wasm32 + SIMD128 under Node (tests/parser.rs: SIMD vs scalar vs byte parser)", process.execPath,
+  ["scripts/wasm-test.mjs"], cargoCounts);
 await stage("cargo clippy (no unwrap/expect/panic/indexing outside tests)", "cargo",
   ["clippy", "--all-targets", "--quiet", "--", "-D", "warnings"], exitOnly);
 await stage("cargo clippy wasm32 (bindings)", "cargo",

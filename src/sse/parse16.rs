@@ -214,7 +214,7 @@ impl Utf16Parser {
                     self.has_data = true;
                     self.data_start = Some(mark);
                 }
-                self.data_bytes = self.data_bytes.saturating_add(length + 1);
+                // (No `data_bytes`: it only counts toward `max_event_bytes`, unset here.)
                 value_at + length
             } else {
                 match self.line_in_place(rest) {

@@ -56,7 +56,8 @@ impl Units {
     /// Room for `more` units and a block past the end, growing by doubling.
     #[inline(always)]
     pub(crate) fn reserve(&mut self, more: usize) {
-        let needed = self.len.saturating_add(more).saturating_add(BLOCK);
+        // No overflow: both terms are sizes of buffers in memory.
+        let needed = self.len + more + BLOCK;
         if needed > self.buf.len() {
             let size = needed.max(self.buf.len().saturating_mul(2));
             self.buf.resize(size, 0);

@@ -335,6 +335,7 @@ impl Utf16Parser {
     }
 
     #[inline(always)]
+    #[allow(clippy::manual_contains)] // a loop over a few bytes, not a call to memchr
     fn set_id(&mut self, value: &[u8]) {
         if !value.iter().any(|&b| b == 0) && !same(value, &self.id_buffer) {
             assign(&mut self.id_buffer, value);

@@ -7,15 +7,16 @@
 // The runner writes the test's JS glue to a temporary folder, and the crate's bindings import
 // `../js/errors.js` and `../js/message.js` relative to it: TMPDIR points into target/ where a
 // `js` link and a CommonJS package.json make those resolve.
-import { mkdirSync, symlinkSync, writeFileSync, rmSync } from "node:fs";
+import { lstatSync, mkdirSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { root, run } from "./lib.mjs";
 
 export function wasmTest() {
   const tmp = join(root, "target", "wasm-test", "tmp");
   mkdirSync(tmp, { recursive: true });
-  rmSync(join(tmp, "js"), { force: true });
-  symlinkSync(join(root, "js"), join(tmp, "js"), "dir");
+  const link = join(tmp, "js");
+  if (lstatSync(link, { throwIfNoEntry: false })?.isSymbolicLink()) unlinkSync(link);
+  symlinkSync(join(root, "js"), link, "dir");
   writeFileSync(join(tmp, "package.json"), '{ "type": "commonjs" }\n');
   run("cargo", ["test", "--release", "--target", "wasm32-unknown-unknown", "--test", "parser"],
     { env: { ...process.env, TMPDIR: tmp } });

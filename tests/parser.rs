@@ -369,6 +369,10 @@ fn events_over_max_event_bytes_are_reported_and_dropped_to_their_end() {
     check_with(limited, b"data: 12345678901\n\ndata: a\n\n", &[Got::EventTooLong(10), ev("message", "a", "")]);
     // The next block starts afresh.
     check_with(limited, b"data: 12345678901\n\ndata: 1234567890\n\n", &[Got::EventTooLong(10), ev("message", "1234567890", "")]);
+    // A dispatched event's size does not count toward the next one's.
+    check_with(limited, b"data: 123456\n\ndata: 123456\n\nid: 1\ndata: 123456\n\n", &[
+        ev("message", "123456", ""), ev("message", "123456", ""), id("1"), ev("message", "123456", "1"),
+    ]);
 }
 
 #[test]

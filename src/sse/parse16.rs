@@ -318,7 +318,6 @@ impl Utf16Parser {
     /// A line whose field name (and colon) is the first `colon_end` bytes of `rest`: its value is
     /// found and handed to `apply`. Returns where the line ends, or buffers the rest and returns
     /// `None`.
-    #[inline(always)]
     fn field_in_place(&mut self, rest: &[u8], colon_end: usize, apply: fn(&mut Self, &[u8])) -> Option<usize> {
         let value_at = if rest.get(colon_end) == Some(&b' ') { colon_end + 1 } else { colon_end };
         let value_and_more = rest.get(value_at..).unwrap_or_default();
@@ -334,7 +333,6 @@ impl Utf16Parser {
         Some(at)
     }
 
-    #[inline(always)]
     #[allow(clippy::manual_contains)] // a loop over a few bytes, not a call to memchr
     fn set_id(&mut self, value: &[u8]) {
         if !value.iter().any(|&b| b == 0) && !same(value, &self.id_buffer) {
@@ -343,7 +341,6 @@ impl Utf16Parser {
         }
     }
 
-    #[inline(always)]
     fn set_kind(&mut self, value: &[u8]) {
         if !same(value, &self.kind) {
             assign(&mut self.kind, value);
@@ -403,7 +400,6 @@ impl Utf16Parser {
         self.line.extend_from_slice(bytes);
     }
 
-    #[inline(always)]
     fn over_limit(&self, more: usize) -> Option<usize> {
         self.max_line_bytes.filter(|limit| self.line.len().saturating_add(more) > *limit)
     }
@@ -547,13 +543,11 @@ impl Utf16Parser {
         self.kind_in_block = false;
     }
 
-    #[inline(always)]
     fn range(&mut self, tag: u32, start: usize) {
         let end = self.out.len();
         self.index.extend_from_slice(&[tag, start as u32, end as u32]);
     }
 
-    #[inline(always)]
     fn entry(&mut self, tag: u32, value: u64) {
         self.index.extend_from_slice(&[tag, value as u32, (value >> 32) as u32]);
     }

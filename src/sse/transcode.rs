@@ -124,6 +124,13 @@ pub(crate) fn transcode_all(src: &[u8], out: &mut Units, scalar: bool) {
         }
         return;
     }
+    transcode_value(src, out, scalar);
+}
+
+/// [`transcode`] out of line, for values (ids, types, comments, buffered lines): one copy of
+/// the block loop for them all.
+#[inline(never)]
+fn transcode_value(src: &[u8], out: &mut Units, scalar: bool) {
     let _ = transcode(src, out, scalar);
 }
 

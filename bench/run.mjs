@@ -130,7 +130,8 @@ async function memory(n) {
 function sizes() {
   const gz = (buf) => gzipSync(buf, { level: 9 }).length;
   const wasmBytes = readFileSync(new URL("../pkg/eric_sse_bg.wasm", import.meta.url));
-  const modules = readdirSync(new URL("../js/", import.meta.url)).filter((f) => !f.startsWith("entry-"));
+  const modules = readdirSync(new URL("../js/", import.meta.url), { recursive: true })
+    .filter((f) => f.endsWith(".js") && !f.split("/").pop().startsWith("entry-"));
   const js = ["pkg/eric_sse.js", "js/entry-node.js", ...modules.map((f) => `js/${f}`)]
     .map((f) => readFileSync(new URL(`../${f}`, import.meta.url)));
   const jsBytes = Buffer.concat(js);
@@ -140,11 +141,20 @@ function sizes() {
 
 const started = Date.now();
 console.log("eric-sse bench: each scenario runs its contenders interleaved; ratios are from this run.\n");
-await fanout(1000, 200);
-await fanout(10000, 50);
-await single(100000);
-await coreBroadcast(10000, 50);
-await memory(quick ? 20000 : 100000);
+/** Runs a scenario; one that throws is a failed row, and the others still run. */
+async function scenario(name, fn) {
+  try {
+    await fn();
+  } catch (error) {
+    row(name, `the scenario threw: ${error?.name ?? "Error"}: ${error?.message ?? error}`, "", "runs to the end", false);
+  }
+}
+
+await scenario("Fan-out 1,000×200", () => fanout(1000, 200));
+await scenario("Fan-out 10,000×50", () => fanout(10000, 50));
+await scenario("Single stream, 100,000 messages", () => single(100000));
+await scenario("Core: broadcast into 10,000 queues", () => coreBroadcast(10000, 50));
+await scenario("Memory: idle listeners", () => memory(quick ? 20000 : 100000));
 for (const r of await benchParse({ rounds: quick ? 2 : 7 })) {
   row(`Parse ${fmt(r.megabytes, 0)} MB, bytes → events, 16 KiB chunks — ${r.title}`,
     `eric-sse createParser ${fmt(r.ours.mbps)} MB/s; eventsource-parser 4.1.3 (+ streaming TextDecoder) ${fmt(r.theirs.mbps)} MB/s`,

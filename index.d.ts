@@ -1,5 +1,7 @@
-// Types for the eric-sse package. Every runtime entry exports this API; the manual-init entry
-// `eric-sse/init` (browsers, workers, bundles) adds `init` and `initSync` (see init.d.ts).
+// Types for the eric-sse package. Every runtime entry exports this API. The Node, Deno and
+// workerd entries load the .wasm on import; the browser entry and the manual-init entry
+// `eric-sse/init` (workers, bundles) need `init()` or `initSync()` first. The subpaths
+// `eric-sse/channel` and `eric-sse/client` export parts of it (channel.d.ts, client.d.ts).
 //
 // No DOM lib needed: the declarations use only what ES2022 plus @types/node (or Deno, Bun, or
 // the DOM lib) declare, and small local shapes for the rest.
@@ -42,6 +44,31 @@ export type Accepts<T> = [Json] extends [T] ? unknown : T;
 export type Bytes = ArrayBuffer | ArrayBufferView;
 /** A compiled WebAssembly.Module where the platform's types declare one. */
 export type WasmModule = typeof globalThis extends { WebAssembly: { Module: { prototype: infer M } } } ? M : object;
+
+/** Where the .wasm comes from: a URL (string or URL), a Request or Response, bytes, or a compiled Module. */
+export type InitInput = string | URL | Request | Response | Bytes | WasmModule;
+
+/**
+ * Fetches (file: URLs are read from disk in Node, Deno and Bun), compiles and instantiates the
+ * .wasm; by default the package's pkg/eric_sse_bg.wasm, which a bundler may not copy: see the
+ * README's "Bundlers" section. Resolves once the API is usable; once loaded (the Node, Deno and
+ * workerd entries load it on import) it does nothing. @throws WasmLoadError naming the URL tried.
+ */
+export function init(input?: { module_or_path?: InitInput | Promise<InitInput> } | InitInput | Promise<InitInput>): Promise<void>;
+
+/** Instantiates synchronously from bytes or a compiled Module (what a WorkerPool posts). */
+export function initSync(input: { module: Bytes | WasmModule } | Bytes | WasmModule): void;
+
+/** What `Channel.pipe` needs of a Node writable such as http.ServerResponse. */
+export interface NodeWritableLike {
+  write(chunk: Uint8Array): boolean;
+  end(): void;
+  destroy(error?: Error): void;
+  on(event: "close" | "drain", listener: () => void): unknown;
+  off(event: "close" | "drain", listener: () => void): unknown;
+  writeHead?(status: number, headers: Record<string, string>): unknown;
+  flushHeaders?(): void;
+}
 /** Headers as `fetch` takes them. */
 export type HeadersLike = Headers | Record<string, string> | [string, string][];
 /** A MessagePort, BroadcastChannel or anything with the same message interface. */
@@ -87,6 +114,12 @@ export interface ChannelOptions {
   maxMessageBytes?: number;
   /** What a full queue does. Default "disconnect". */
   overflow?: OverflowPolicy;
+  /**
+   * The engine this channel is a replica of (Redis Streams, Durable Objects, memoryBackplane):
+   * ids come from the engine, `publish`/`publishTo` go through it, replays the replica's own
+   * history cannot prove are read from the engine's log.
+   */
+  backplane?: Backplane;
 }
 
 /**
@@ -186,6 +219,17 @@ export class Channel<T = Json> {
   messages(listenerId: string, options?: { signal?: AbortSignal }): AsyncIterableIterator<Delivery<Delivered<T>>>;
   /** SSE bytes: `retry:`, the replay, then live frames; closing it removes the listener. */
   stream(listenerId: string, options?: StreamOptions): ReadableStream<Uint8Array>;
+  /**
+   * The listener's SSE written straight to a Node `http.ServerResponse` (or any writable with
+   * write/end/destroy and drain/close events): headers, `retry:`, the replay after
+   * `lastEventId` (or `request`'s Last-Event-ID), live frames, with the writable's backpressure.
+   * The client closing the connection removes the listener. A few hundred bytes per connection.
+   */
+  pipe(listenerId: string, res: NodeWritableLike, options?: {
+    request?: { headers: Record<string, string | string[] | undefined> };
+    lastEventId?: string | null;
+    headers?: Record<string, string>;
+  }): void;
   /** stream() in a Response with content-type text/event-stream and cache-control no-cache. */
   response(listenerId: string, init?: ResponseOptions): Response;
   /** Delivers what is queued, then ends every stream (with `_eric_channel_closed`) and iterator. */
@@ -194,12 +238,94 @@ export class Channel<T = Json> {
   addActionListener(): ActionListener;
   /** Sends an `_eric_error` reply from `fromId` to a listener (how an ActionListener answers a failed action). */
   replyError(listenerId: string, fromId: string, payload: Json): string;
+  /**
+   * Publishes to every listener — on every node for a channel on a backplane, where the engine
+   * assigns the id and the message is delivered here as it comes back. `broadcast` on a local channel.
+   * @throws (rejects) BackplaneError when the engine is down; the errors of broadcast
+   */
+  publish<P extends Accepts<T> = never>(type: string, payload?: P & Serializable<P>): Promise<string>;
+  /** `publish` to one listener, which may be on any node (`dispatch` on a local channel). */
+  publishTo<P extends Accepts<T> = never>(listenerId: string, type: string, payload?: P & Serializable<P>, options?: { senderId?: string }): Promise<string>;
+  /** Settles once a channel on a backplane follows its engine's log (at once for a local channel). */
+  readonly ready: Promise<void>;
+  /** A channel on a backplane stops following its log. */
+  detach(): void;
 }
+
+// ---- backplanes ----
+
+/** An entry of a channel's log, as an engine hands it out. */
+export interface BackplaneEntry {
+  /** The engine's id, `<major>-<minor>`, increasing in the log. */
+  id: string;
+  /** The id of the entry before it in the log (null for the first). */
+  prev: string | null;
+  type: string;
+  /** JSON text. */
+  payload: string;
+  /** The listener a dispatch is for. */
+  target?: string;
+  /** The listener a signed message is from. */
+  sender?: string;
+}
+
+/**
+ * An engine holding each channel's log (one writer per channel assigns the ids; the log is a
+ * bounded window) that every node publishes to and follows. Guarantees channels get from it:
+ * one total order per channel; at-least-once delivery with duplicates removed by id; replay
+ * within the window; a resume or a follow that cannot be proven continuous (through each
+ * entry's `prev`) is reported with `_eric_replay_gap`, never skipped silently.
+ */
+export interface Backplane {
+  /** Appends; the engine assigns id and prev. Rejects with BackplaneError when the engine is down. */
+  append(channel: string, message: { type: string; payload: string; target?: string; sender?: string }): Promise<BackplaneEntry>;
+  /** Entries after `after`, in log order, as they come; `state` when the engine goes away or comes back (it resumes by itself). Returns stop. */
+  follow(channel: string, after: string | null, handlers: { entries(entries: BackplaneEntry[]): void; state?(up: boolean, error?: unknown): void }): () => void;
+  /** The kept entries after `after` (all when null) and the log's last id. */
+  read(channel: string, after: string | null): Promise<{ entries: BackplaneEntry[]; tail: string | null }>;
+  /** The log's last id, null when empty. */
+  tail(channel: string): Promise<string | null>;
+  /** True when the channel did not exist. */
+  create(channel: string): Promise<boolean>;
+  /** Appends the end marker (every replica ends), then forgets the channel; false when unknown. */
+  remove(channel: string): Promise<boolean>;
+  exists(channel: string): Promise<boolean>;
+  list(): Promise<string[]>;
+}
+
+/** The reference engine in one JS realm: several hubs sharing it behave as nodes on one engine. */
+export function memoryBackplane(options?: { maxLen?: number }): Backplane & {
+  /** Takes the engine down (appends and reads reject, followers hear "down") or brings it back. */
+  setUp(up: boolean): void;
+  /** The engine loses a channel's log (ids start again in a new epoch). */
+  lose(channel: string): void;
+  size(channel: string): number;
+};
+
+/** A channel shared over BroadcastChannel (see shareChannel). */
+export interface SharedChannel {
+  /** To every sharing context's listeners; returns this context's id for it. */
+  publish(type: string, payload?: unknown): string;
+  /** To the listener wherever it is: this context's id when it is here, undefined when sent on. */
+  publishTo(listenerId: string, type: string, payload?: unknown, options?: { senderId?: string }): string | undefined;
+  close(): void;
+}
+
+/**
+ * Shares a channel with every context a BroadcastChannel of the same name reaches (a page's tabs
+ * and workers, worker_threads, Deno workers). Live only: each context numbers its own messages
+ * and keeps its own history; each sender's order holds, senders may interleave differently.
+ * @throws InvalidOptionError where the runtime has no BroadcastChannel
+ */
+export function shareChannel(channel: Channel<any>, options?: { name?: string }): SharedChannel;
+
+/** The engine behind a channel refused or could not be reached (503). */
+export class BackplaneError extends EricSseError { name: "BackplaneError"; readonly status: number; }
 
 /** Sets the instance's memory budget in bytes (default 512 MiB): past it, new messages and listeners are refused with MemoryLimitError. */
 export function setMemoryBudget(bytes: number): void;
-/** What every channel's queues, histories and listeners hold now, and the budget. */
-export function memoryUsage(): { liveBytes: number; budgetBytes: number };
+/** What every channel's queues, histories and listeners hold now, the budget, and the WebAssembly memory's size (it never shrinks). */
+export function memoryUsage(): { liveBytes: number; budgetBytes: number; wasmBytes: number };
 
 export interface FrameFields {
   event?: string;
@@ -241,6 +367,11 @@ export class ChannelClosedError extends EricSseError { name: "ChannelClosedError
 export class MemoryLimitError extends EricSseError { name: "MemoryLimitError"; }
 /** The API was used before `init()` from "eric-sse/init" loaded the .wasm. */
 export class NotInitializedError extends EricSseError { name: "NotInitializedError"; }
+/**
+ * The WebAssembly instance trapped during this call and was replaced (503): every channel
+ * rebuilds itself empty on its next call; its clients resume with a gap notice.
+ */
+export class WasmTrapError extends EricSseError { name: "WasmTrapError"; }
 /** The .wasm could not be fetched, read or compiled; the message names the URL tried and the fix. */
 export class WasmLoadError extends EricSseError { name: "WasmLoadError"; }
 
@@ -449,10 +580,27 @@ export type HubAction =
   | "listChannels" | "createChannel" | "removeChannel" | "addListener" | "removeListener"
   | "dispatch" | "broadcast" | "listen" | "watch";
 
+/** What authorize sees besides the request. */
+export interface Authorization {
+  action: HubAction;
+  channel?: string;
+  listener?: string;
+  /** Who asks (`principal(request)`), when the hub has that option. */
+  principal?: string;
+  /** Who created the named listener, when known: a policy can keep listeners to their creator. */
+  owner?: string;
+}
+
 export interface HubOptions {
   /** true allows; false refuses with 403; 401 or 403 picks the status. `request` is undefined for ports. */
-  authorize?(request: Request | undefined, target: { action: HubAction; channel?: string; listener?: string }):
-    boolean | 401 | 403 | Promise<boolean | 401 | 403>;
+  authorize?(request: Request | undefined, target: Authorization): boolean | 401 | 403 | Promise<boolean | 401 | 403>;
+  /**
+   * Who a request comes from. Listeners the hub creates are bound to it; a `listen` may register
+   * again only a listener that left this hub, for the principal it belonged to.
+   */
+  principal?(request: Request | undefined): string | undefined | Promise<string | undefined>;
+  /** The engine the hub's channels live in: its registry holds them, publishes go through it, listeners stay on this node. */
+  backplane?: Backplane;
   limits?: { maxBodyBytes?: number; maxChannels?: number; maxListenersPerChannel?: number };
   /** true: any origin; or one origin. Preflights are answered. */
   cors?: true | { origin: string };
@@ -514,6 +662,60 @@ export class UnauthorizedError extends HubError { name: "UnauthorizedError"; }
 export class ForbiddenError extends HubError { name: "ForbiddenError"; }
 /** maxChannels or maxListenersPerChannel reached (429). */
 export class LimitExceededError extends HubError { name: "LimitExceededError"; }
+
+// ---- Cloudflare Durable Objects: channels that outlive one isolate ----
+
+/** The part of a Durable Object's `ctx.storage.sql` the SQLite engine uses. */
+export interface SqlStorageLike {
+  exec(query: string, ...bindings: unknown[]): { toArray(): Record<string, unknown>[] };
+}
+
+/**
+ * The Backplane over SQLite (a Durable Object's `ctx.storage.sql`): the realm holding it is the
+ * single writer of its channels. Ids are `<epoch>-<seq>` (the epoch chosen once per channel
+ * lifetime and stored), the log is kept on disk capped at `maxLen` entries, reads (replays)
+ * come from disk, and ids continue after a restart.
+ */
+export function sqliteBackplane(sql: SqlStorageLike, options?: {
+  /** Entries kept per channel (default 1000). */
+  maxLen?: number;
+  /** Where created channels are listed; `add` may refuse with LimitExceededError. */
+  registry?: { add(channel: string): Promise<void>; remove(channel: string): Promise<void> };
+  /** When this realm holds every listener of its channels: a dispatch to an unknown one is refused (404). */
+  isListener?(channel: string, listener: string): boolean;
+  /** Sees a registry that failed to unlist a removed channel (default console.error). */
+  onError?(error: unknown): void;
+}): Backplane;
+
+/** What a Durable Object namespace binding offers that the durable hub uses. */
+export interface DurableObjectNamespaceLike {
+  idFromName(name: string): unknown;
+  get(id: unknown): { fetch(input: Request | string, init?: RequestInit): Promise<Response> };
+}
+
+export interface DurableHubOptions extends Omit<HubOptions, "backplane"> {
+  /** The name of the Durable Object namespace binding in `env` (default "CHANNELS"). */
+  binding?: string;
+  /** Messages kept per channel on disk: the replay window (default 1000). */
+  history?: number;
+}
+
+export interface DurableHub {
+  /** The front handler (`export default { fetch: hub.fetch }`): routes each request to its channel's object. */
+  fetch(request: Request, env: object, ctx?: unknown): Promise<Response>;
+  /**
+   * The Durable Object class (SQLite storage): export it under the class name the binding names.
+   * One object per channel, plus one directory object.
+   */
+  ChannelObject: new (ctx: { storage: { sql: SqlStorageLike } }, env: object) => { fetch(request: Request): Promise<Response> };
+}
+
+/**
+ * The hub on Durable Objects: the same routes and POST /command as createHub, one object per
+ * channel (its single writer: ids, SQLite history, its SSE connections), across every isolate.
+ * `options` may be a function of the Worker's env (for secrets).
+ */
+export function createDurableHub(options?: DurableHubOptions | ((env: any) => DurableHubOptions)): DurableHub;
 
 // ---- worker pool, data processing, action listener ----
 

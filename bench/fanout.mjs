@@ -26,7 +26,7 @@ async function send(m, paced, broadcast) {
 }
 
 export async function ericFanout(n, m, paced) {
-  const channel = new Channel({ keepAliveMs: 0, historySize: 0, maxQueue: m + 1 });
+  const channel = new Channel({ keepAliveMs: 0, historySize: 0, maxQueue: m + 1, maxQueueBytes: Infinity });
   const readers = [];
   for (let i = 0; i < n; i += 1) readers.push(drain(channel.stream(channel.addListener().id)));
   await turn();
@@ -71,7 +71,8 @@ export async function naiveFanout(n, m, paced) {
 
 /** Single stream: `count` messages into one listener's stream, the reader reading them all. */
 export async function ericSingle(count) {
-  const channel = new Channel({ keepAliveMs: 0, historySize: 0, maxQueue: count + 1 });
+  // The whole burst queues before the reader runs: room for it (the default byte bound is 8 MiB).
+  const channel = new Channel({ keepAliveMs: 0, historySize: 0, maxQueue: count + 1, maxQueueBytes: 64 * 1024 * 1024 });
   const listener = channel.addListener();
   const reading = drain(channel.stream(listener.id));
   for (let i = 0; i < count; i += 1) channel.dispatch(listener.id, "tick", payload(i));

@@ -1,6 +1,6 @@
 // Bench tasks, written once: served to WorkerPool workers (serve), loaded by workerpool's
 // workers (bench/workerpool-worker.cjs), and called directly for the inline baseline.
-import { serve } from "../js/entry-web.js";
+import { serve } from "../dist/web.js";
 
 export const tasks = {
   /** Hashes `size` bytes generated from `seed` (xorshift), FNV-1a: CPU-bound, no transfer. */

@@ -9,8 +9,11 @@ import {
   betterSseFanout, betterSseSingle, ericFanout, ericSingle, naiveFanout,
 } from "./fanout.mjs";
 import { fmt, sideBySide } from "./lib.mjs";
+import { benchDurable } from "./durable.mjs";
 import { benchParse } from "./parse.mjs";
 import { benchPool } from "./pool.mjs";
+import { benchRedis } from "./redis.mjs";
+import { benchSockets, socketRows } from "./sockets.mjs";
 
 const quick = process.argv.includes("--quick");
 const rows = [];
@@ -47,7 +50,7 @@ async function coreBroadcast(n, m) {
   const shared = { n: 1 };
   const r = await sideBySide({
     eric: () => {
-      const channel = new Channel({ historySize: 0, maxQueue: m + 1 });
+      const channel = new Channel({ historySize: 0, maxQueue: m + 1, maxQueueBytes: Infinity });
       const ids = [];
       for (let i = 0; i < n; i += 1) ids.push(channel.addListener().id);
       const started = performance.now();
@@ -130,8 +133,9 @@ async function memory(n) {
 function sizes() {
   const gz = (buf) => gzipSync(buf, { level: 9 }).length;
   const wasmBytes = readFileSync(new URL("../pkg/eric_sse_bg.wasm", import.meta.url));
+  // Every module under js/ (folders too) but the other entries and eric-sse/redis (a subpath).
   const modules = readdirSync(new URL("../js/", import.meta.url), { recursive: true })
-    .filter((f) => f.endsWith(".js") && !f.split("/").pop().startsWith("entry-"));
+    .filter((f) => f.endsWith(".js") && !/(^|\/)entry-/.test(f) && f !== "backplane/redis.js");
   const js = ["pkg/eric_sse.js", "js/entry-node.js", ...modules.map((f) => `js/${f}`)]
     .map((f) => readFileSync(new URL(`../${f}`, import.meta.url)));
   const jsBytes = Buffer.concat(js);
@@ -167,6 +171,35 @@ row("Pool: hash 1 MiB per task, 2 workers", pool.heavy.figures,
   pool.heavy.vsInline >= 1.8 && pool.heavy.same, pool.heavy.same ? "every hash checked against the inline result" : "RESULTS DIFFER");
 row("Pool: per-task overhead (tiny tasks)", pool.tiny.figures, `${fmt(pool.tiny.ratio, 2)}× workerpool's speed`,
   "no worse than workerpool", pool.tiny.ratio >= 1 && pool.tiny.same);
+const durable = await benchDurable({ m: quick ? 200 : 500 });
+row(`Durable Objects: publishes into one channel object, ${durable.n} SSE readers, ${durable.inFlight} in flight (real workerd, SQLite on disk)`,
+  `durable ${fmt(durable.durable.publishRate, 0)} publishes/s, ${fmt(durable.durable.deliverRate, 0)} delivered/s; `
+    + `single-isolate hub (examples/cloudflare) ${fmt(durable.isolate.publishRate, 0)} publishes/s, ${fmt(durable.isolate.deliverRate, 0)} delivered/s`,
+  `${fmt(durable.durable.publishRate / durable.isolate.publishRate, 2)}× the single-isolate hub's publish rate`,
+  "every message reaches every reader", durable.durable.complete && durable.isolate.complete,
+  `${durable.m} messages; each publish is a request to the front, one to the object and an SQLite write before the reply; the HTTP client shares the cores`);
+const redis = await benchRedis({ quick });
+if (redis) {
+  const perSecond = (r) => `${fmt(r.rate.perSecond, 0)} msg/s (${fmt(r.rate.perSecond * r.rate.readers / 1000, 1)} k deliveries/s)`;
+  const ms = (v) => `${fmt(v, 1)} ms`;
+  row(`Redis backplane: messages/s end to end (POST → Redis → 2 processes → ${redis.redis.rate.readers} SSE readers)`,
+    `Redis ${perSecond(redis.redis)}; one process without Redis, ${redis.single.rate.readers} readers: ${perSecond(redis.single)}`,
+    `${fmt(redis.redis.rate.perSecond / redis.single.rate.perSecond, 2)}× the single process`,
+    "every message on every reader, once, in one order", redis.redis.rate.complete && redis.single.rate.complete,
+    `${redis.redis.rate.count} messages, 16 POSTs in flight, readers over HTTP in the bench process; ` +
+    `the adapter alone (append → follower, one process): ${fmt(redis.adapter, 0)} appends/s`);
+  row("Redis backplane: publish-to-delivery latency (paced, one POST every 5 ms)",
+    `Redis p50 ${ms(redis.redis.latency.p50)}, p99 ${ms(redis.redis.latency.p99)}; one process p50 ${ms(redis.single.latency.p50)}, p99 ${ms(redis.single.latency.p99)}`,
+    `+${ms(redis.redis.latency.p50 - redis.single.latency.p50)} at p50`, "measured beside the single process",
+    redis.redis.latency.complete && redis.single.latency.complete, "from before the POST to the event parsed on each reader (one clock)");
+} else {
+  row("Redis backplane", "not measured: no /usr/bin/redis-server (npm run setup -- --redis)", "", "measured", false);
+}
+try {
+  for (const r of socketRows(await benchSockets({ quick }))) row(r.scenario, r.figures, r.ratio, r.goal, r.met, r.note);
+} catch (error) {
+  row("Sockets: fan-out over 127.0.0.1", `not measured: ${error.message}`, "", "measured", false);
+}
 sizes();
 
 const cpu = cpus()[0]?.model ?? "unknown CPU";

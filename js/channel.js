@@ -7,13 +7,18 @@
 
 import { RawChannel } from "../pkg/eric_sse.js";
 import { ActionListener } from "./action-listener.js";
+import { Replica, packEntry } from "./backplane/replica.js";
 import { InvalidListenerError, InvalidMessageFormatError, InvalidOptionError } from "./errors.js";
 import { newId, nextEpoch } from "./ids.js";
 import { ACTIONS, FORGET, bindings } from "./internal.js";
 import { Listener } from "./listener.js";
 import { Message, SignedMessage, toJson, unpack } from "./message.js";
-import { SseSource } from "./stream.js";
-import { assertReady } from "./wasm.js";
+import { NodeSink, SseSource } from "./stream.js";
+import { assertReady, coreGeneration, trapped } from "./wasm.js";
+
+/** Payloads cross into the core as UTF-8 bytes: the platform's encoder is far faster than
+ * copying a string in character by character. */
+const utf8 = new TextEncoder();
 
 /** The numeric options, in the order `RawChannel.settings()` returns them (src/channel.rs). */
 const NUMBER_OPTIONS = [
@@ -27,7 +32,7 @@ const NUMBER_OPTIONS = [
  * @property {Channel} channel
  * @property {Listener} listener
  * @property {number} key the core's listener key
- * @property {SseSource | null} stream
+ * @property {import("./stream.js").StreamDriver | null} stream
  * @property {(() => void)[]} waiters parked iterators
  * @property {boolean} inHook
  */
@@ -36,30 +41,92 @@ const NUMBER_OPTIONS = [
  * @template [P=any]
  */
 export class Channel {
-  /** @type {RawChannel} */
-  #raw;
+  /** @type {RawChannel} the core channel of the current instance (see #raw) */
+  #current;
+  /** The instance generation #current belongs to. */
+  #generation;
+  /** The options it was made with, to rebuild it after a trap. */
+  #settings;
   /** @type {Map<string, Entry>} */
   #byId = new Map();
   /** @type {Map<number, Entry>} */
   #byKey = new Map();
   #flushQueued = false;
+  /** @type {Replica | null} the link to the engine, for a channel on a backplane */
+  #replica = null;
 
   /**
    * @param {object} [options] id, retryMs (5000), streamDelayMs (0), keepAliveMs (15000),
    *   firstKeepAliveMs (1000), historySize (256), historyBytes (8 MiB), maxQueue (10000),
    *   maxQueueBytes (8 MiB), maxMessageBytes (4 MiB), overflow ("disconnect" | "drop-oldest" |
-   *   "error"). The core checks each (InvalidOptionError).
+   *   "error"). The core checks each (InvalidOptionError). `backplane`: the engine this channel
+   *   is a replica of (its ids come from there; publish with `publish`/`publishTo`).
    */
   constructor(options = {}) {
     if (options === null || typeof options !== "object") {
       throw new InvalidOptionError("Channel options must be an object");
     }
-    const { id = newId("channel") } = /** @type {{ id?: unknown }} */ (options);
+    const { id = newId("channel"), backplane } = /** @type {{ id?: unknown, backplane?: any }} */ (options);
     if (typeof id !== "string") throw new InvalidOptionError("option id must be a string");
     assertReady();
-    this.#raw = new RawChannel(id, options, nextEpoch(), false);
+    this.#settings = options;
+    try {
+      this.#current = new RawChannel(id, options, nextEpoch(), backplane !== undefined);
+    } catch (error) {
+      throw trapped(error);
+    }
+    this.#generation = coreGeneration();
     /** @type {string} */
     this.id = id;
+    if (backplane !== undefined) {
+      this.#replica = new Replica(id, backplane, {
+        start: (tail) => this.#raw.setLastId(tail ?? undefined),
+        accept: (packed) => {
+          this.#raw.acceptEntries(packed);
+          this.#schedule();
+          if (this.#raw.ended) this.#replica?.stop();
+        },
+        announce: (up) => {
+          this.#raw.announceBackplane(up);
+          this.#schedule();
+        },
+      });
+    }
+  }
+
+  /**
+   * The core channel, rebuilt first when the instance was replaced after a trap.
+   * @returns {RawChannel}
+   */
+  get #raw() {
+    if (this.#generation !== coreGeneration()) this.#rebuild();
+    return this.#current;
+  }
+
+  /**
+   * After a trap the instance is new and this channel's core state is gone: a new core channel
+   * (a new epoch, so old ids get gap notices) takes the same listeners; their streams close
+   * (clients reconnect and resume with a gap notice) and parked iterators look again.
+   */
+  #rebuild() {
+    const entries = [...this.#byKey.values()];
+    this.#current = new RawChannel(this.id, this.#settings, nextEpoch(), this.#replica !== null);
+    this.#generation = coreGeneration();
+    this.#byKey.clear();
+    for (const entry of entries) {
+      entry.stream?.abandon();
+      entry.stream = null;
+      entry.key = this.#current.register(entry.listener.id, typeof /** @type {any} */ (entry.listener)[ACTIONS] === "function");
+      if (typeof entry.listener.onMessage === "function") this.#current.setHooked(entry.key, true);
+      this.#byKey.set(entry.key, entry);
+      this.#wakeWaiters(entry);
+    }
+    if (this.#replica) this.#current.setLastId(this.#replica.cursor ?? undefined);
+  }
+
+  /** Settles once a channel on a backplane follows its log (at once for a local channel). */
+  get ready() {
+    return this.#replica?.ready ?? Promise.resolve();
   }
 
   /** The settings in force, defaults filled in. */
@@ -100,21 +167,26 @@ export class Channel {
     if (bindings.has(listener)) throw new InvalidListenerError(`listener ${listener.id} is already registered`);
     const running = listener.isRunning;
     const attach = /** @type {any} */ (listener)[ACTIONS];
-    const key = this.#raw.register(listener.id, typeof attach === "function");
-    if (!running) this.#raw.stop(key);
-    if (typeof listener.onMessage === "function") this.#raw.setHooked(key, true);
+    let key;
+    try {
+      key = this.#raw.register(listener.id, typeof attach === "function");
+      if (!running) this.#raw.stop(key);
+      if (typeof listener.onMessage === "function") this.#raw.setHooked(key, true);
+    } catch (error) {
+      throw trapped(error);
+    }
     /** @type {Entry} */
     const entry = { channel: this, listener, key, stream: null, waiters: [], inHook: false };
     this.#byId.set(listener.id, entry);
     this.#byKey.set(key, entry);
     bindings.set(listener, {
-      isRunning: () => this.#raw.isRunning(key),
+      isRunning: () => this.#raw.isRunning(entry.key),
       start: () => {
-        this.#raw.start(key);
+        this.#raw.start(entry.key);
         this.#schedule();
       },
-      stop: () => this.#raw.stop(key),
-      hooked: (hooked) => this.#raw.setHooked(key, hooked),
+      stop: () => this.#raw.stop(entry.key),
+      hooked: (hooked) => this.#raw.setHooked(entry.key, hooked),
     });
     if (typeof attach === "function") attach.call(listener, this);
     return listener;
@@ -131,11 +203,16 @@ export class Channel {
    */
   removeListener(listenerId) {
     const entry = this.#entry(listenerId);
-    const running = this.#raw.isRunning(entry.key);
-    if (entry.stream) entry.stream.stop();
-    else {
-      this.#raw.remove(entry.key);
-      this.#forget(entry);
+    let running;
+    try {
+      running = this.#raw.isRunning(entry.key);
+      if (entry.stream) entry.stream.stop();
+      else {
+        this.#raw.remove(entry.key);
+        this.#forget(entry);
+      }
+    } catch (error) {
+      throw trapped(error);
     }
     if (!running) entry.listener.stop();
   }
@@ -179,7 +256,12 @@ export class Channel {
     if (senderId !== undefined && typeof senderId !== "string") {
       throw new InvalidListenerError("senderId must be a string");
     }
-    const id = this.#raw.dispatch(entry.key, text(type), toJson(payload), senderId);
+    let id;
+    try {
+      id = this.#raw.dispatch(entry.key, text(type), utf8.encode(toJson(payload)), senderId);
+    } catch (error) {
+      throw trapped(error);
+    }
     this.#schedule();
     return id;
   }
@@ -192,9 +274,62 @@ export class Channel {
    */
   broadcast(type, payload) {
     if (type instanceof Message) ({ type, payload } = type);
-    const id = this.#raw.broadcast(text(type), toJson(payload));
+    let id;
+    try {
+      id = this.#raw.broadcast(text(type), utf8.encode(toJson(payload)));
+    } catch (error) {
+      throw trapped(error);
+    }
     this.#schedule();
     return id;
+  }
+
+  /**
+   * Publishes to every listener, on every node when the channel is on a backplane: the engine
+   * assigns the id and the message is delivered here as it comes back, in the engine's order.
+   * On a local channel it is `broadcast`. Resolves to the id.
+   * @param {string} type
+   * @param {P} [payload]
+   * @returns {Promise<string>}
+   * @throws BackplaneError (rejection) when the engine is down; the errors of broadcast
+   */
+  async publish(type, payload) {
+    if (this.#replica === null) return this.broadcast(type, payload);
+    const json = toJson(payload);
+    try {
+      this.#raw.checkOutgoing(text(type), json, undefined, undefined);
+    } catch (error) {
+      throw trapped(error);
+    }
+    return this.#replica.append({ type, payload: json });
+  }
+
+  /**
+   * `publish` to one listener (`dispatch` on a local channel). On a backplane the listener may
+   * be on any node, so an unknown id is not refused.
+   * @param {string} listenerId
+   * @param {string} type
+   * @param {P} [payload]
+   * @param {{ senderId?: string }} [options]
+   * @returns {Promise<string>}
+   */
+  async publishTo(listenerId, type, payload, options) {
+    if (this.#replica === null) return this.dispatch(listenerId, type, payload, options);
+    const json = toJson(payload);
+    const senderId = options?.senderId;
+    if (senderId !== undefined && typeof senderId !== "string") throw new InvalidListenerError("senderId must be a string");
+    if (typeof listenerId !== "string") throw new InvalidListenerError("a listener id is a string");
+    try {
+      this.#raw.checkOutgoing(text(type), json, senderId, listenerId);
+    } catch (error) {
+      throw trapped(error);
+    }
+    return this.#replica.append({ type, payload: json, target: listenerId, ...(senderId === undefined ? {} : { sender: senderId }) });
+  }
+
+  /** A channel on a backplane stops following its log (its listeners get nothing more). */
+  detach() {
+    this.#replica?.stop();
   }
 
   /**
@@ -251,13 +386,61 @@ export class Channel {
    */
   stream(listenerId, { lastEventId, signal } = {}) {
     const entry = this.#entry(listenerId);
+    const opening = this.#openStream(entry, lastEventId);
+    const source = new SseSource(this.#port, entry, signal, opening);
+    entry.stream = source;
+    return new ReadableStream(source, { highWaterMark: 0 });
+  }
+
+  /**
+   * The listener's SSE written straight to a Node `http.ServerResponse` (or any writable with
+   * `write`/`end`/`destroy` and `drain`/`close` events): status and SSE headers, `retry:`, the
+   * replay after `lastEventId` (or `request`'s Last-Event-ID header), then live frames, with the
+   * writable's backpressure. The client closing the connection removes the listener. No Web
+   * stream in between: a few hundred bytes per connection.
+   * @param {string} listenerId
+   * @param {import("./stream.js").Writable & { writeHead?: (status: number, headers: Record<string, string>) => unknown, flushHeaders?: () => void }} res
+   * @param {{ request?: { headers: Record<string, string | string[] | undefined> }, lastEventId?: string | null, headers?: Record<string, string> }} [options]
+   */
+  pipe(listenerId, res, { request, lastEventId, headers = {} } = {}) {
+    const entry = this.#entry(listenerId);
+    const header = request?.headers["last-event-id"];
+    const opening = this.#openStream(entry, lastEventId ?? (typeof header === "string" ? header : undefined));
+    res.writeHead?.(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive", ...headers });
+    res.flushHeaders?.();
+    const sink = new NodeSink(this.#port, entry, res, opening);
+    entry.stream = sink;
+    sink.pull();
+  }
+
+  /**
+   * Opens the listener's stream in the core, with the replay after `lastEventId`; returns a
+   * promise when the replay must first be read from the backplane's log.
+   * @param {Entry} entry
+   * @param {string | null | undefined} lastEventId
+   * @returns {Promise<unknown> | undefined}
+   */
+  #openStream(entry, lastEventId) {
     if (lastEventId !== undefined && lastEventId !== null && typeof lastEventId !== "string") {
       throw new InvalidOptionError("lastEventId must be a string");
     }
-    this.#raw.openStream(entry.key, lastEventId ?? undefined, Date.now());
-    const source = new SseSource(this.#port, entry, signal);
-    entry.stream = source;
-    return new ReadableStream(source, { highWaterMark: 0 });
+    const replica = this.#replica;
+    try {
+      if (replica && typeof lastEventId === "string" && !this.#raw.canResume(lastEventId)) {
+        // The replica's history does not reach back: replay from the engine's log. The listener
+        // queues live entries meanwhile; the core merges both, nothing twice.
+        if (entry.stream) throw new InvalidListenerError(`listener ${entry.listener.id}: already has an open stream`);
+        return replica.read(lastEventId).then(
+          ({ entries, tail }) => this.#raw.openStreamReplay(entry.key, lastEventId, entries.map(packEntry), tail ?? undefined, Date.now()),
+          // The engine is away: what this replica holds, after a gap notice.
+          () => this.#raw.openStream(entry.key, lastEventId, Date.now()),
+        );
+      }
+      this.#raw.openStream(entry.key, lastEventId ?? undefined, Date.now());
+      return undefined;
+    } catch (error) {
+      throw trapped(error);
+    }
   }
 
   /**
@@ -280,7 +463,11 @@ export class Channel {
 
   /** Ends the channel: queued messages are delivered, then every stream and iterator ends. */
   notifyEnd() {
-    this.#raw.notifyEnd();
+    try {
+      this.#raw.notifyEnd();
+    } catch (error) {
+      throw trapped(error);
+    }
     this.#schedule();
   }
 
@@ -292,7 +479,12 @@ export class Channel {
    * @param {unknown} payload
    */
   replyError(listenerId, fromId, payload) {
-    const id = this.#raw.dispatchError(this.#entry(listenerId).key, fromId, toJson(payload));
+    let id;
+    try {
+      id = this.#raw.dispatchError(this.#entry(listenerId).key, fromId, toJson(payload));
+    } catch (error) {
+      throw trapped(error);
+    }
     this.#schedule();
     return id;
   }
@@ -301,7 +493,13 @@ export class Channel {
 
   /** What this channel's streams use of it. @type {import("./stream.js").StreamPort} */
   #port = {
-    poll: (entry, max) => this.#raw.poll(entry.key, Date.now(), max),
+    poll: (entry, max) => {
+      try {
+        return this.#raw.poll(entry.key, Date.now(), max);
+      } catch (error) {
+        throw trapped(error);
+      }
+    },
     output: () => this.#raw.output(),
     next: (entry) => {
       const packed = this.#raw.peekStream(entry.key, Date.now());
@@ -327,11 +525,16 @@ export class Channel {
    * @returns {import("./message.js").Delivery | undefined | null}
    */
   #deliver(entry, running) {
-    if (typeof entry.listener.onMessage !== "function") {
-      const packed = this.#raw.take(entry.key, running);
-      return typeof packed === "string" ? unpack(packed) : packed;
+    let packed;
+    try {
+      if (typeof entry.listener.onMessage !== "function") {
+        packed = this.#raw.take(entry.key, running);
+        return typeof packed === "string" ? unpack(packed) : packed;
+      }
+      packed = this.#raw.peek(entry.key, running);
+    } catch (error) {
+      throw trapped(error);
     }
-    const packed = this.#raw.peek(entry.key, running);
     if (typeof packed !== "string") return packed;
     const message = unpack(packed);
     this.#runHook(entry, message);
@@ -405,7 +608,14 @@ export class Channel {
 
   /** Hands woken streams their shared chunk or a poll, and wakes parked iterators. */
   #flush() {
-    const keys = this.#raw.flush(Date.now());
+    let keys;
+    try {
+      keys = this.#raw.flush(Date.now());
+    } catch (error) {
+      // The instance was replaced: every channel rebuilds itself on its next call.
+      console.error(trapped(error));
+      return;
+    }
     if (keys.length === 0) return;
     const shared = keys[0];
     const streamsEnd = 2 + shared + keys[1];

@@ -1,6 +1,7 @@
 // Deno entry: the .wasm is read from the package and instantiated synchronously on import.
-import { initSync } from "./wasm.js";
+// The build makes one bundle per subset from this file (see entry-node.js).
+import { compiledModule, initSync } from "./wasm.js";
 
-initSync(Deno.readFileSync(new URL("../pkg/eric_sse_bg.wasm", import.meta.url)));
+if (!compiledModule()) initSync(Deno.readFileSync(new URL("../pkg/eric_sse_bg.wasm", import.meta.url)));
 
 export * from "./api.js";

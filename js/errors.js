@@ -104,6 +104,13 @@ export class LimitExceededError extends HubError {
   get status() { return 429; }
 }
 
+// ---- backplanes ----
+/** The engine behind a channel (Redis, a Durable Object, …) refused or could not be reached (503). */
+export class BackplaneError extends EricSseError {
+  get name() { return "BackplaneError"; }
+  get status() { return 503; }
+}
+
 // ---- the client and the parser ----
 /** The SSE parser skipped a line or an event over its limit. */
 export class ParseError extends EricSseError {
@@ -164,6 +171,14 @@ export class PoolClosedError extends EricSseError {
 export class NotInitializedError extends EricSseError {
   get name() { return "NotInitializedError"; }
   get status() { return 500; }
+}
+/**
+ * The WebAssembly instance trapped during this call and was replaced by a fresh one; channels
+ * rebuild themselves empty on their next call (503).
+ */
+export class WasmTrapError extends EricSseError {
+  get name() { return "WasmTrapError"; }
+  get status() { return 503; }
 }
 /** The .wasm could not be fetched, read or compiled; the message names the URL tried. */
 export class WasmLoadError extends EricSseError {

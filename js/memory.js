@@ -3,7 +3,7 @@
 
 import { memoryUsage as usage, setMemoryBudget as setBudget } from "../pkg/eric_sse.js";
 import { InvalidOptionError } from "./errors.js";
-import { assertReady } from "./wasm.js";
+import { assertReady, coreMemory } from "./wasm.js";
 
 /**
  * Sets the budget in bytes (default 512 MiB). Lowering it under what is held refuses new
@@ -18,9 +18,13 @@ export function setMemoryBudget(bytes) {
   setBudget(bytes);
 }
 
-/** What messages and listeners hold now, and the budget: `{ liveBytes, budgetBytes }`. */
+/**
+ * What messages and listeners hold now, the budget, and the size of the WebAssembly memory
+ * (which grows to what was ever needed at once and never shrinks): `{ liveBytes, budgetBytes,
+ * wasmBytes }`.
+ */
 export function memoryUsage() {
   assertReady();
   const [liveBytes, budgetBytes] = usage();
-  return { liveBytes, budgetBytes };
+  return { liveBytes, budgetBytes, wasmBytes: coreMemory()?.buffer.byteLength ?? 0 };
 }

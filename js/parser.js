@@ -3,9 +3,9 @@
 // its lines and transcodes them to UTF-16 (SIMD128) and leaves one UTF-16 text and an index of
 // items (src/sse/parse16.rs); JS makes one string of the text and each field is a slice of it.
 
-import { parserMemory, RawParser } from "../pkg/eric_sse.js";
-import { ParseError } from "./errors.js";
-import { assertReady } from "./wasm.js";
+import { RawParser } from "../pkg/eric_sse.js";
+import { ParseError, WasmTrapError } from "./errors.js";
+import { assertReady, coreGeneration, coreMemory, trapped } from "./wasm.js";
 
 // Index tags (src/sse/parse16.rs, `tag`).
 const EVENT_MESSAGE = 1;
@@ -43,8 +43,12 @@ const mem = {
 };
 
 function refresh() {
-  mem.memory ??= /** @type {WebAssembly.Memory} */ (parserMemory());
-  const buffer = mem.memory.buffer;
+  const memory = /** @type {WebAssembly.Memory} */ (coreMemory());
+  if (memory !== mem.memory) {
+    mem.memory = memory;
+    mem.buffer = null;
+  }
+  const buffer = memory.buffer;
   if (buffer !== mem.buffer) {
     mem.buffer = buffer;
     mem.bytes = new Uint8Array(buffer);
@@ -156,13 +160,27 @@ export function createParser(handlers) {
   checkLimit("maxLineBytes", maxLineBytes);
   checkLimit("maxEventBytes", maxEventBytes);
   assertReady();
-  const raw = new RawParser(maxLineBytes, maxEventBytes);
-  const header = raw.header() >>> 2;
-  const state = { id: "", type: "message" };
-  if (lastEventId !== undefined && lastEventId !== null) {
-    state.id = String(lastEventId);
-    raw.lastEventId = state.id;
-  }
+  const state = { id: lastEventId === undefined || lastEventId === null ? "" : String(lastEventId), type: "message" };
+  const make = () => {
+    const parser = new RawParser(maxLineBytes, maxEventBytes);
+    if (state.id !== "") parser.lastEventId = state.id;
+    return parser;
+  };
+  let raw = make();
+  let header = raw.header() >>> 2;
+  let generation = coreGeneration();
+  /** The core parser; after the instance trapped and was replaced, a new one (see js/wasm.js). */
+  const core = ({ resetting = false } = {}) => {
+    if (generation !== coreGeneration()) {
+      raw = make();
+      header = raw.header() >>> 2;
+      generation = coreGeneration();
+      if (!resetting) {
+        throw new WasmTrapError("eric-sse: the WebAssembly instance was replaced; the parser starts again and the event it was reading is lost");
+      }
+    }
+    return raw;
+  };
   /** Parses `length` bytes written at the input address, then delivers what they completed. */
   const parse = (length, failures) => {
     const words = raw.feed(length);
@@ -178,7 +196,7 @@ export function createParser(handlers) {
   const feedBytes = (bytes, failures) => {
     for (let at = 0; at < bytes.length; at += PIECE) {
       const piece = bytes.length <= PIECE ? bytes : bytes.subarray(at, at + PIECE);
-      const address = raw.input(piece.length);
+      const address = core().input(piece.length);
       refresh();
       mem.bytes.set(piece, address);
       parse(piece.length, failures);
@@ -192,7 +210,7 @@ export function createParser(handlers) {
       if (end < text.length && last >= 0xd800 && last <= 0xdbff) end -= 1;
       const piece = at === 0 && end === text.length ? text : text.slice(at, end);
       const room = piece.length * 3;
-      const address = raw.input(room);
+      const address = core().input(room);
       refresh();
       const { written } = encoder.encodeInto(piece, mem.bytes.subarray(address, address + room));
       parse(written, failures);
@@ -204,23 +222,27 @@ export function createParser(handlers) {
   return {
     feed(chunk) {
       const failures = [];
-      if (chunk instanceof Uint8Array) feedBytes(chunk, failures);
-      else if (typeof chunk === "string") {
-        let text = highSurrogate + chunk;
-        const last = text.charCodeAt(text.length - 1);
-        highSurrogate = last >= 0xd800 && last <= 0xdbff ? text.slice(-1) : "";
-        if (highSurrogate) text = text.slice(0, -1);
-        feedString(text, failures);
+      try {
+        if (chunk instanceof Uint8Array) feedBytes(chunk, failures);
+        else if (typeof chunk === "string") {
+          let text = highSurrogate + chunk;
+          const last = text.charCodeAt(text.length - 1);
+          highSurrogate = last >= 0xd800 && last <= 0xdbff ? text.slice(-1) : "";
+          if (highSurrogate) text = text.slice(0, -1);
+          feedString(text, failures);
+        }
+        else if (ArrayBuffer.isView(chunk) || chunk instanceof ArrayBuffer) {
+          const view = /** @type {any} */ (chunk);
+          feedBytes(new Uint8Array(view.buffer ?? view, view.byteOffset ?? 0, view.byteLength), failures);
+        } else throw new TypeError("eric-sse: feed() takes a Uint8Array or a string");
+      } catch (error) {
+        throw trapped(error);
       }
-      else if (ArrayBuffer.isView(chunk) || chunk instanceof ArrayBuffer) {
-        const view = /** @type {any} */ (chunk);
-        feedBytes(new Uint8Array(view.buffer ?? view, view.byteOffset ?? 0, view.byteLength), failures);
-      } else throw new TypeError("eric-sse: feed() takes a Uint8Array or a string");
       if (failures.length > 0) throw failures[0];
     },
     reset() {
       highSurrogate = "";
-      raw.reset();
+      core({ resetting: true }).reset();
     },
     /** The id of the last block that ended: where a reconnecting client resumes. */
     get lastEventId() {
@@ -228,7 +250,7 @@ export function createParser(handlers) {
     },
     /** Bytes the parser holds for the line and event being read. */
     get bufferedBytes() {
-      return raw.bufferedBytes;
+      return core({ resetting: true }).bufferedBytes;
     },
   };
 }

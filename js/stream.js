@@ -1,4 +1,5 @@
-// The driver of one listener's SSE ReadableStream. The stream's state machine (opening bytes,
+// The drivers of one listener's SSE stream (a ReadableStream, or a Node writable). The stream's
+// state machine (opening bytes,
 // pause, stream delay, keep-alive, closing frame) lives in the core (src/stream.rs); this class
 // only moves what a poll returns into the stream: `pull()` (the reader waits) polls once; the
 // channel's flush hands it a shared chunk or wakes it to poll again; a deadline the core names
@@ -24,22 +25,27 @@ export const ALL_FRAMES = 0xffffffff;
  * @property {(entry: any) => void} finished  the core removed the listener
  */
 
-/** The underlying source of a listener's SSE stream. */
-export class SseSource {
+/**
+ * The driver of one listener's stream: everything between the core's poll results and an
+ * output. Subclasses give the output (`write`, `end`, `error`): a ReadableStream (SseSource) or
+ * a Node writable (NodeSink). The consumer says when it can take bytes (`pull`) and when it left
+ * (`cancel`).
+ */
+export class StreamDriver {
   /**
    * @param {StreamPort} port
    * @param {{ listener: { onMessage?: unknown } }} entry the channel's record of the listener
    * @param {AbortSignal | undefined} signal aborting ends the stream and removes the listener
+   * @param {Promise<unknown>} [opening] settles once the core has opened the stream (a replay
+   *   read from a backplane); reads wait for it
    */
-  constructor(port, entry, signal) {
+  constructor(port, entry, signal, opening) {
     this.port = port;
     this.entry = entry;
     this.signal = signal;
-    /** @type {ReadableStreamDefaultController<Uint8Array> | null} */
-    this.controller = null;
     this.closed = false;
-    /** The consumer cancelled (possibly from inside one of our enqueues: Deno cancels as soon as
-     * a write to a gone client fails); the controller then refuses everything. */
+    /** The consumer left (possibly from inside one of our writes: Deno cancels as soon as a
+     * write to a gone client fails); the output then refuses everything. */
     this.cancelled = false;
     /** @type {unknown} a hook's error, raised at the next read (after the frames before it) */
     this.failure = undefined;
@@ -48,15 +54,28 @@ export class SseSource {
     this.timerAt = Infinity;
     this.onAbort = () => this.stop();
     signal?.addEventListener("abort", this.onAbort, { once: true });
+    /** @type {Promise<unknown> | undefined} until the core has opened the stream */
+    this.opening = opening?.finally(() => {
+      this.opening = undefined;
+    });
   }
 
-  /** @param {ReadableStreamDefaultController<Uint8Array>} controller */
-  start(controller) {
-    this.controller = controller;
-    if (this.signal?.aborted) this.stop();
-  }
+  /** Writes bytes to the output. @param {Uint8Array} _bytes @abstract */
+  write(_bytes) {}
 
+  /** Ends the output. @abstract */
+  end() {}
+
+  /** Fails the output. @param {unknown} _error @abstract */
+  error(_error) {}
+
+  /** The driver is done: the output lets go of its listeners. */
+  released() {}
+
+  /** The consumer can take bytes. */
   pull() {
+    // Some runtimes (workerd) pull before start()'s promise settles.
+    if (this.opening) return this.opening.then(() => this.pull());
     if (this.failure !== undefined) return this.#fail();
     this.#poll();
   }
@@ -79,6 +98,14 @@ export class SseSource {
   /** The reader waited and something changed: poll again. */
   wake() {
     if (!this.closed) this.#poll();
+  }
+
+  /** Closes the stream without asking the core (its instance trapped and was replaced): the
+   * client reconnects and resumes with a gap notice. */
+  abandon() {
+    if (this.closed) return;
+    this.#cleanup();
+    this.#close();
   }
 
   /** Ends the stream now (abort, or the listener is being removed): what the core owes without
@@ -130,11 +157,11 @@ export class SseSource {
 
   /** @param {Uint8Array} bytes */
   #enqueue(bytes) {
-    if (!this.cancelled) this.controller?.enqueue(bytes);
+    if (!this.cancelled) this.write(bytes);
   }
 
   #close() {
-    if (!this.cancelled) this.controller?.close();
+    if (!this.cancelled) this.end();
   }
 
   /** Polls again at `at` (ms) unless a poll is due earlier. @param {number} at */
@@ -178,13 +205,95 @@ export class SseSource {
   #fail() {
     this.#cleanup();
     this.port.drop(this.entry);
-    if (!this.cancelled) this.controller?.error(this.failure);
+    if (!this.cancelled) this.error(this.failure);
   }
 
   #cleanup() {
     this.closed = true;
     clearTimeout(this.timer);
     this.signal?.removeEventListener("abort", this.onAbort);
+    this.released();
+  }
+}
+
+/** The underlying source of a listener's SSE ReadableStream. */
+export class SseSource extends StreamDriver {
+  /** @type {ReadableStreamDefaultController<Uint8Array> | null} */
+  controller = null;
+
+  /** @param {ReadableStreamDefaultController<Uint8Array>} controller */
+  start(controller) {
+    this.controller = controller;
+    if (this.signal?.aborted) return this.stop();
+    return this.opening;
+  }
+
+  /** @param {Uint8Array} bytes */
+  write(bytes) {
+    if (!this.cancelled) this.controller?.enqueue(bytes);
+  }
+
+  end() {
+    if (!this.cancelled) this.controller?.close();
+  }
+
+  /** @param {unknown} error */
+  error(error) {
+    if (!this.cancelled) this.controller?.error(error);
+  }
+}
+
+/**
+ * A Node writable that takes SSE (http.ServerResponse, http2 streams, …): the part of its
+ * interface a NodeSink uses.
+ * @typedef {object} Writable
+ * @property {(chunk: Uint8Array) => boolean} write
+ * @property {() => void} end
+ * @property {(error?: Error) => void} destroy
+ * @property {(event: string, listener: () => void) => unknown} on
+ * @property {(event: string, listener: () => void) => unknown} off
+ */
+
+/**
+ * A listener's stream written straight to a Node writable: no Web stream in between (a few
+ * hundred bytes per connection). `drain` is the consumer asking for more, `close` the client
+ * leaving.
+ */
+export class NodeSink extends StreamDriver {
+  /**
+   * @param {StreamPort} port
+   * @param {{ listener: { onMessage?: unknown } }} entry
+   * @param {Writable} res
+   * @param {Promise<unknown>} [opening]
+   */
+  constructor(port, entry, res, opening) {
+    super(port, entry, undefined, opening);
+    this.res = res;
+    this.onClose = () => this.cancel();
+    this.onDrain = () => this.pull();
+    res.on("close", this.onClose);
+    res.on("drain", this.onDrain);
+  }
+
+  /** @param {Uint8Array} bytes */
+  write(bytes) {
+    if (this.cancelled) return;
+    // Room for more: ask again, as a reader that waits would.
+    if (this.res.write(bytes)) queueMicrotask(this.onDrain);
+  }
+
+  end() {
+    if (!this.cancelled) this.res.end();
+  }
+
+  /** @param {unknown} error */
+  error(error) {
+    if (!this.cancelled) this.res.destroy(error instanceof Error ? error : undefined);
+  }
+
+  released() {
+    this.res.off("close", this.onClose);
+    this.res.off("drain", this.onDrain);
   }
 }
 

@@ -1,11 +1,44 @@
 // Loads the one .wasm and remembers its compiled WebAssembly.Module, so a WorkerPool can post
 // it to workers instead of having each worker fetch and compile it again.
 
-import { initSync as instantiate } from "../pkg/eric_sse.js";
-import { NotInitializedError, WasmLoadError } from "./errors.js";
+import { __wbg_finalize_init as finalize, __wbg_get_imports as imports } from "../pkg/eric_sse.js";
+import { NotInitializedError, WasmLoadError, WasmTrapError } from "./errors.js";
 
 /** @type {WebAssembly.Module | null} */
 let compiled = null;
+/** Counts instances: a new one replaces an instance that trapped (see `trapped`). */
+let generation = 0;
+/** @type {any} the current instance's exports */
+let exports = null;
+
+/** @param {WebAssembly.Module} module */
+function instantiate(module) {
+  exports = finalize(new WebAssembly.Instance(module, imports()), module);
+  compiled = module;
+  generation += 1;
+}
+
+/** Which instance is current: objects made by an earlier one must be rebuilt (Channel does). */
+export const coreGeneration = () => generation;
+
+/** The current instance's memory (tests use it to exhaust memory and force a trap). */
+export const coreMemory = () => /** @type {WebAssembly.Memory | undefined} */ (exports?.memory);
+
+/**
+ * What a failed call into the core should throw. A WebAssembly trap (`unreachable`, an
+ * allocation the engine refused) leaves the instance unusable, so it is replaced by a fresh one
+ * at once: the caller gets a WasmTrapError, every channel rebuilds itself on its next call (its
+ * queues and history are gone: streams close and their clients resume with a gap notice), and
+ * everything else keeps working. Other errors pass through.
+ * @param {unknown} error
+ * @returns {unknown}
+ */
+export function trapped(error) {
+  if (!(error instanceof WebAssembly.RuntimeError) || compiled === null) return error;
+  instantiate(compiled);
+  return new WasmTrapError(`eric-sse: the WebAssembly instance trapped (${error.message}) and was replaced; `
+    + "channels rebuild themselves empty (their clients resume with a gap notice)", { cause: error });
+}
 
 const RECIPE = "pass its URL or bytes: init({ module_or_path }) or initSync({ module }); "
   + "with a bundler see the README's \"Bundlers\" section (Vite: import url from \"eric-sse/eric_sse_bg.wasm?url\"; "
@@ -26,11 +59,9 @@ export function assertReady() {
  * @param {any} input a Module, bytes, or `{ module }`
  */
 export function initSync(input) {
-  const source = input?.module ?? input;
   if (compiled) return;
-  const module = source instanceof WebAssembly.Module ? source : new WebAssembly.Module(source);
-  instantiate({ module });
-  compiled = module;
+  const source = input?.module ?? input;
+  instantiate(source instanceof WebAssembly.Module ? source : new WebAssembly.Module(source));
 }
 
 /** Reads a file: URL where fetch cannot (Node, Bun), without importing `node:` modules. */

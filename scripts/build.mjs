@@ -1,6 +1,9 @@
 // Builds the package: Rust → wasm32 (release, size profile) → wasm-bindgen --target web →
-// wasm-opt -Oz (binaryen from npm) into pkg/. Steps whose inputs did not change are skipped.
-import { copyFileSync, existsSync, mkdirSync } from "node:fs";
+// wasm-opt -Oz (binaryen from npm) into pkg/ (steps whose inputs did not change are skipped),
+// then js/ + the glue → dist/: one minified ES module per entry with its source map, code shared
+// between entries in chunks (so two entries in one app share one instance and one set of classes).
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join } from "node:path";
 import { bin, mtime, root, run } from "./lib.mjs";
 import { setup } from "./setup.mjs";
@@ -18,12 +21,140 @@ export function build() {
   const raw = join(root, "target", "wasm32-unknown-unknown", "release", "eric_sse.wasm");
   const out = join(root, "pkg", "eric_sse_bg.wasm");
   // The glue's .d.ts lets `tsc` (tsconfig.json, checkJs) type js/ against it.
-  if (mtime(out) > mtime(raw) && existsSync(join(root, "pkg", "eric_sse.d.ts"))) return;
-  mkdirSync(join(root, "pkg"), { recursive: true });
-  run("wasm-bindgen", ["--target", "web", "--out-dir", "pkg", raw]);
-  const tmp = join(root, "target", "eric_sse_bg.opt.wasm");
-  run(bin("wasm-opt"), ["-Oz", ...FEATURES, out, "-o", tmp]);
-  copyFileSync(tmp, out);
+  if (!(mtime(out) > mtime(raw) && existsSync(join(root, "pkg", "eric_sse.d.ts")))) {
+    mkdirSync(join(root, "pkg"), { recursive: true });
+    run("wasm-bindgen", ["--target", "web", "--out-dir", "pkg", raw]);
+    patchGlue(join(root, "pkg", "eric_sse.js"));
+    const tmp = join(root, "target", "eric_sse_bg.opt.wasm");
+    run(bin("wasm-opt"), ["-Oz", ...FEATURES, out, "-o", tmp]);
+    copyFileSync(tmp, out);
+  }
+  bundle();
+}
+
+/** The runtime entries (js/entry-<runtime>.js) and the API subset each is bundled with. */
+export const RUNTIMES = ["node", "deno", "workerd", "web"];
+export const SUBSETS = { "": "./api.js", "-channel": "./api-channel.js", "-client": "./api-client.js" };
+
+/**
+ * js/ → dist/ with esbuild (about a tenth of a second, so it always runs): dist/<runtime>.js,
+ * dist/<runtime>-channel.js, dist/<runtime>-client.js and dist/redis.js, minified, with source
+ * maps holding the sources. A subset entry is its runtime's entry with "./api.js" swapped for
+ * the subset's module, written to target/entries/. dist/ sits beside js/ and pkg/, so the
+ * entries' "../pkg/eric_sse_bg.wasm" (kept as written) still points at the one .wasm.
+ * @returns {import("esbuild").Metafile}
+ */
+export function bundle() {
+  const { buildSync } = createRequire(import.meta.url)("esbuild");
+  const generated = join(root, "target", "entries");
+  mkdirSync(generated, { recursive: true });
+  /** @type {Record<string, string>} */
+  const entryPoints = { redis: join(root, "js", "backplane", "redis.js") };
+  for (const runtime of RUNTIMES) {
+    const source = readFileSync(join(root, "js", `entry-${runtime}.js`), "utf8");
+    for (const [suffix, api] of Object.entries(SUBSETS)) {
+      if (source.split('from "./api.js"').length !== 2) throw new Error(`js/entry-${runtime}.js must export * from "./api.js" once`);
+      const file = join(generated, `${runtime}${suffix}.js`);
+      writeFileSync(file, source.replace('from "./api.js"', `from "${api}"`).replaceAll('from "./', 'from "../../js/'));
+      entryPoints[`${runtime}${suffix}`] = file;
+    }
+  }
+  const result = buildSync({
+    entryPoints,
+    absWorkingDir: root,
+    outdir: "dist",
+    write: false,
+    bundle: true,
+    splitting: true,
+    format: "esm",
+    platform: "neutral",
+    target: "es2022",
+    // Whitespace and syntax only: identifiers keep their names, so Channel.name, QueueOverflowError.name
+    // and stack traces read as in the source (full minification: 11.0 KB gzipped for the channel
+    // entry instead of 12.1, and keepNames would defeat a user's bundler's tree-shaking).
+    minifyWhitespace: true,
+    minifySyntax: true,
+    sourcemap: true,
+    chunkNames: "chunk-[hash]",
+    external: ["*.wasm", "node:*", "@redis/client"],
+    metafile: true,
+    logLevel: "warning",
+  });
+  // Chunks get names that say which entries share them (shared-channel-client-full.js: every
+  // entry of those subsets), so they stay put from build to build and a hand-written workerd
+  // config can list them.
+  const { outputs } = result.metafile;
+  /** @param {string} out @param {Set<string>} seen */
+  const closure = (out, seen = new Set()) => {
+    if (!seen.has(out)) {
+      seen.add(out);
+      for (const i of outputs[out].imports) if (!i.external) closure(i.path, seen);
+    }
+    return seen;
+  };
+  /** @type {Map<string, Set<string>>} chunk → the subsets whose entries load it */
+  const reach = new Map();
+  for (const [out, { entryPoint }] of Object.entries(outputs)) {
+    if (!entryPoint) continue;
+    const name = out.slice("dist/".length, -".js".length);
+    const subset = name === "redis" ? "redis" : name.split("-")[1] ?? "full";
+    for (const chunk of closure(out)) {
+      if (chunk === out) continue;
+      if (!reach.has(chunk)) reach.set(chunk, new Set());
+      reach.get(chunk)?.add(subset);
+    }
+  }
+  /** @type {Map<string, string>} "chunk-HASH.js" → "shared-….js" */
+  const renamed = new Map();
+  for (const [chunk, subsets] of reach) {
+    const name = `shared-${[...subsets].sort().join("-")}.js`;
+    if ([...renamed.values()].includes(name)) throw new Error(`bundle: two chunks would be named ${name}`);
+    renamed.set(chunk.slice("dist/".length), name);
+  }
+  const rename = (/** @type {string} */ text) => text.replace(/chunk-[A-Z0-9]+\.js/g, (chunk) => renamed.get(chunk) ?? chunk);
+  rmSync(join(root, "dist"), { recursive: true, force: true });
+  mkdirSync(join(root, "dist"));
+  for (const file of result.outputFiles) writeFileSync(rename(file.path), rename(file.text));
+  const metafile = JSON.parse(rename(JSON.stringify(result.metafile)));
+  writeFileSync(join(root, "target", "dist-meta.json"), JSON.stringify(metafile));
+  return metafile;
+}
+
+/**
+ * Two changes to the glue wasm-bindgen generates (pinned in Cargo.toml, so its text is fixed;
+ * every pattern must match exactly as often as expected or the build fails), so that a trapped
+ * instance can be replaced (js/wasm.js):
+ * - it exports `__wbg_get_imports` and `__wbg_finalize_init`, so the loader can instantiate the
+ *   module again (the glue's own initSync does it once);
+ * - each object is registered for finalization with the instance generation it was made in,
+ *   and a finalizer frees only objects of the current instance (otherwise a pointer into the
+ *   old instance's memory would be freed in the new one).
+ * @param {string} path
+ */
+export function patchGlue(path) {
+  let text = readFileSync(path, "utf8");
+  const replace = (pattern, replacement, expected) => {
+    const found = text.match(new RegExp(pattern.source, "g"))?.length ?? 0;
+    if (found !== expected) {
+      throw new Error(`patching the wasm-bindgen glue: expected ${expected} of ${pattern}, found ${found} (did wasm-bindgen change?)`);
+    }
+    text = text.replace(new RegExp(pattern.source, "g"), replacement);
+  };
+  replace(/function __wbg_finalize_init\(instance, module\) \{/, "let __wbgGeneration = 0;\nfunction __wbg_finalize_init(instance, module) {\n    __wbgGeneration += 1;", 1);
+  replace(/new FinalizationRegistry\(ptr => wasm\.(__wbg_\w+_free)\(ptr, 1\)\)/,
+    "/* @__PURE__ */ new FinalizationRegistry(([ptr, generation]) => generation === __wbgGeneration && wasm.$1(ptr, 1))", 3);
+  // `using` on an internal Raw* object is never wanted, and these top-level assignments would
+  // keep every class in every bundle (a bundler cannot drop a class whose prototype is written).
+  replace(/if \(Symbol\.dispose\) Raw\w+\.prototype\[Symbol\.dispose\] = Raw\w+\.prototype\.free;\n/, "", 3);
+  replace(/(\w+Finalization)\.register\((\w+), \2\.__wbg_ptr, \2\)/, "$1.register($2, [$2.__wbg_ptr, __wbgGeneration], $2)", 3);
+  text += "\nexport { __wbg_get_imports, __wbg_finalize_init };\n";
+  writeFileSync(path, text);
+  const types = path.replace(/\.js$/, ".d.ts");
+  writeFileSync(types, `${readFileSync(types, "utf8")}
+/** Added by scripts/build.mjs (patchGlue): the imports object and the instance setup, so the loader can instantiate again. */
+export function __wbg_get_imports(): WebAssembly.Imports;
+export function __wbg_finalize_init(instance: WebAssembly.Instance, module: WebAssembly.Module): any;
+`);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) build();

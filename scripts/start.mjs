@@ -7,7 +7,7 @@ import { build } from "./build.mjs";
 import { serve } from "./serve.mjs";
 
 /** What the demo page needs: the page, the package's JS and wasm, and the service worker example. */
-export const DEMO_FILES = ["/www/", "/js/", "/pkg/", "/examples/service-worker/"];
+export const DEMO_FILES = ["/www/", "/dist/", "/pkg/", "/examples/service-worker/"];
 
 /** Serves the demo; resolves to { url, close }. The Chromium tests use it too. */
 export async function startDemo({ port = 0, tickMs = 2000 } = {}) {

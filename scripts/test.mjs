@@ -6,6 +6,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { copyFileSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { build } from "./build.mjs";
 import { bin, node24, root, systemNode } from "./lib.mjs";
 import { setup } from "./setup.mjs";
@@ -72,16 +73,39 @@ async function inProcess(title, fn) {
   console.log(`${f === 0 && p > 0 ? "ok  " : "FAIL"} ${title}: ${p} passed, ${f} failed (${((Date.now() - started) / 1000).toFixed(1)} s)`);
 }
 
-function checkExportMap() {
+async function checkExportMap() {
   const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
-  const conditions = Object.keys(pkg.exports["."]);
-  report("package: exports lists types, workerd, deno before node, node, browser, default",
-    conditions.join() === "types,workerd,deno,node,browser,default", conditions.join());
-  for (const [condition, entry] of [["workerd", "entry-workerd.js"], ["deno", "entry-deno.js"]]) {
+  for (const path of [".", "./channel", "./client"]) {
+    const conditions = Object.keys(pkg.exports[path]);
+    report(`package: exports["${path}"] lists types, workerd, deno before node, node, browser, default`,
+      conditions.join() === "types,workerd,deno,node,browser,default", conditions.join());
+  }
+  for (const condition of ["workerd", "deno", "node"]) {
     const result = spawnSync(systemNode(), [`--conditions=${condition}`, "--input-type=module", "-e",
-      'console.log(import.meta.resolve("eric-sse"))'], { cwd: root, encoding: "utf8" });
-    report(`package: the ${condition} condition resolves to js/${entry}`,
-      result.stdout.trim().endsWith(`/js/${entry}`), result.stdout + result.stderr);
+      'console.log(import.meta.resolve("eric-sse"), import.meta.resolve("eric-sse/client"))'], { cwd: root, encoding: "utf8" });
+    report(`package: the ${condition} condition resolves to dist/${condition}.js and dist/${condition}-client.js`,
+      result.stdout.trim().endsWith(`/dist/${condition}.js ${pathToFileURL(join(root, "dist", `${condition}-client.js`))}`),
+      result.stdout + result.stderr);
+  }
+  // The subsets: what each bundle exports is what its .d.ts declares (the types check the other way).
+  const meta = JSON.parse(readFileSync(join(root, "target", "dist-meta.json"), "utf8"));
+  /** Every source file an output pulls in, through its chunks. @param {string} out */
+  const sources = (out, seen = new Set()) => {
+    if (!seen.has(out)) {
+      seen.add(out);
+      for (const i of meta.outputs[out].imports) if (!i.external) sources(i.path, seen);
+    }
+    return [...seen].flatMap((o) => Object.keys(meta.outputs[o].inputs));
+  };
+  for (const [subset, banned] of [["channel", /^js\/(hub|pool|processing|parser|event-source|client|backplane\/(memory|sqlite|broadcast|redis))/],
+    ["client", /^js\/(channel|stream|listener|action-listener|hub|pool|processing|backplane|cloudflare)/]]) {
+    const declared = readFileSync(join(root, `${subset}.d.ts`), "utf8").match(/export \{([^}]*)\} from/)?.[1]
+      .split(",").map((name) => name.trim()).filter(Boolean).sort() ?? [];
+    const actual = Object.keys(await import(pathToFileURL(join(root, "dist", `node-${subset}.js`)).href)).sort();
+    report(`package: eric-sse/${subset} exports what ${subset}.d.ts declares`, declared.join() === actual.join(),
+      `declared ${declared.join()}; exported ${actual.join()}`);
+    const pulled = sources(`dist/node-${subset}.js`).filter((file) => banned.test(file));
+    report(`package: eric-sse/${subset} pulls in none of ${banned.source}`, pulled.length === 0, pulled.join());
   }
 }
 
@@ -105,7 +129,7 @@ function denoConsumer() {
     "for (const { name, fn } of poolTests) Deno.test(`pool: ${name}`, () => fn(lib, poolCtx));",
     'Deno.test("the package name resolves to the deno entry", () => {',
     '  const resolved = import.meta.resolve("eric-sse");',
-    '  if (!resolved.endsWith("/js/entry-deno.js")) throw new Error(`resolved to ${resolved}`);',
+    '  if (!resolved.endsWith("/dist/deno.js")) throw new Error(`resolved to ${resolved}`);',
     "});", "",
   ].join("\n"));
   copyFileSync(join(root, "tests", "types", "usage.ts"), join(dir, "usage.ts"));
@@ -129,7 +153,7 @@ const { freePort } = await import("./workerd.mjs");
 const sseServer = await startSseTestServer();
 const env = { ...process.env, NO_COLOR: "1", SSE_TEST_SERVER: sseServer.url,
   SSE_DEAD_URL: `http://127.0.0.1:${await freePort()}/sse` };
-const nodeArgs = ["--test", "--test-reporter=tap", "tests/node/suite.test.mjs", "tests/node/parser-paths.test.mjs"];
+const nodeArgs = ["--test", "--test-reporter=tap", "tests/node/suite.test.mjs", "tests/node/trap.test.mjs", "tests/node/sink.test.mjs", "tests/node/parser-paths.test.mjs"];
 for (const node of [systemNode(), node24]) {
   const version = spawnSync(node, ["--version"], { encoding: "utf8" }).stdout.trim();
   await stage(`Node ${version} (node:test)`, node, nodeArgs, tapCounts, { env });
@@ -146,8 +170,12 @@ const { runWorkerd } = await import("../tests/workerd/run.mjs");
 await inProcess("workerd (real workerd over 127.0.0.1)", runWorkerd);
 const { runWorkerdClient } = await import("../tests/workerd/client-run.mjs");
 await inProcess("workerd client tests (fetch from workerd to the SSE test server)", runWorkerdClient);
+const { runSoak } = await import("../tests/soak/run.mjs");
+await inProcess("soak, short (aborted streams and a stalled reader against workerd and Deno; npm run soak: 100,000)", (report) => runSoak(report, { aborts: 2000 }));
 const { runHubExamples } = await import("../tests/hub/run.mjs");
 await inProcess("hub examples (workerd and Deno over 127.0.0.1)", runHubExamples);
+await inProcess("Durable Objects (workerd + SQLite on disk, SIGKILL/restart, wrangler dev)", (await import("../tests/durable/run.mjs")).runDurable);
+await inProcess("Redis backplane (real redis-server: contract, adapter, Node + Deno + Bun processes)", (await import("../tests/redis/run.mjs")).runRedis);
 const { runBrowser } = await import("../tests/browser/run.mjs");
 await inProcess("Chromium (headless, playwright-core)", runBrowser);
 await inProcess("packaging (npm pack → wrangler, esbuild, Vite, Bun, Deno, Node, tsc)", (await import("../tests/packaging/run.mjs")).runPackaging);

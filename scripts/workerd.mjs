@@ -1,10 +1,25 @@
 // Serves a Worker with the real workerd binary on 127.0.0.1. Writes a config whose module
 // names mirror repository paths (the first module is the main one) and returns a handle.
 import { spawn } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join, relative } from "node:path";
 import { bin, root } from "./lib.mjs";
+
+/** Every `.js` file under `dir` (a repository path), recursively, as repository paths. */
+export function modulesUnder(dir) {
+  return readdirSync(join(root, dir), { withFileTypes: true }).flatMap((entry) => {
+    const path = `${dir}/${entry.name}`;
+    if (entry.isDirectory()) return modulesUnder(path);
+    return entry.name.endsWith(".js") ? [path] : [];
+  });
+}
+
+/** The package's modules as a Worker imports them (what `npm run build` put in dist/): the
+ * workerd and web entries, the chunks they share, and the .wasm. */
+export function packageModules() {
+  return [...modulesUnder("dist").filter((f) => /^dist\/(workerd|web|shared)\b/.test(f)), "pkg/eric_sse_bg.wasm"];
+}
 
 export function freePort() {
   return new Promise((resolve, reject) => {
@@ -61,7 +76,7 @@ export async function waitForServer(child, url, what) {
     if (child.exitCode !== null) throw new Error(`${what} exited with ${child.exitCode}`);
     try {
       await fetch(url);
-      return { url, stop: () => (child.kill(), exited) };
+      return { url, pid: child.pid, stop: () => (child.kill(), exited) };
     } catch {
       await new Promise((r) => setTimeout(r, 50));
     }

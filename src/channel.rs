@@ -23,8 +23,8 @@ use crate::history::{History, Resume};
 use crate::id::{check_id, MessageId};
 use crate::listener::{Bounds, Lifecycle, ListenerState, Overflow};
 use crate::message::{
-    validate_kind, validate_sender, Envelope, Message, Parts, SignedMessage, DROPPED, ERROR,
-    REPLAY_GAP,
+    validate_kind, validate_sender, Envelope, Message, Parts, SignedMessage, BACKPLANE, CHANNEL_CLOSED,
+    DROPPED, ERROR, REPLAY_GAP,
 };
 use crate::sse::{encode_into, Frame};
 use crate::stream::{dropped_data, write_notice, Stream, StreamPoll, Timing};
@@ -547,6 +547,12 @@ impl Channel {
         if self.last_id.is_some_and(|last| message.id <= last) {
             return Ok(Accepted::Duplicate);
         }
+        if message.kind == CHANNEL_CLOSED {
+            // The engine's end marker: the channel was removed everywhere.
+            self.last_id = Some(message.id);
+            self.notify_end();
+            return Ok(Accepted::Appended);
+        }
         if message.kind != ERROR {
             validate_kind(message.kind)?;
         }
@@ -586,6 +592,33 @@ impl Channel {
         self.history.push(&envelope);
         self.last_id = Some(message.id);
         Ok(if gap { Accepted::AfterGap } else { Accepted::Appended })
+    }
+
+    /// Tells every open listener whether the engine behind this channel is reachable
+    /// (an `_eric_backplane` notice, `{"state":"up"}` or `{"state":"down"}`).
+    ///
+    /// # Errors
+    /// [`Error::MemoryLimit`] when the notice cannot be built.
+    pub fn announce_backplane(&mut self, up: bool) -> Result<(), Error> {
+        let data = if up { "{\"state\":\"up\"}" } else { "{\"state\":\"down\"}" };
+        let notice = Rc::new(Envelope::notice(BACKPLANE, data)?);
+        self.fan_out(&notice);
+        Ok(())
+    }
+
+    /// Checks a message before it is handed to an engine (a channel on a backplane): the same
+    /// rules as [`Channel::broadcast`] and [`Channel::dispatch_signed`] apply, so a message the
+    /// replicas would refuse never reaches the log.
+    ///
+    /// # Errors
+    /// [`Error::ChannelClosed`], [`Error::InvalidMessageFormat`], [`Error::PayloadTooLarge`].
+    pub fn check_outgoing(&self, kind: &str, payload: &str, sender_id: Option<&str>) -> Result<(), Error> {
+        self.check_open()?;
+        validate_kind(kind)?;
+        if let Some(sender) = sender_id {
+            validate_sender(sender)?;
+        }
+        self.check_payload(payload)
     }
 
     /// Sets the last id without a message: where a channel joining an engine's log starts, so
@@ -750,6 +783,65 @@ impl Channel {
             self.replay(key, last, &mut opening)?;
         }
         self.listener_mut(key)?.stream = Some(Stream::new(opening, now));
+        Ok(())
+    }
+
+    /// Whether this channel's own history proves continuity after `last_event_id` (else a
+    /// driver on a backplane reads the engine's log: [`Channel::open_stream_replay`]).
+    pub fn can_resume(&self, last_event_id: &str) -> bool {
+        MessageId::parse(last_event_id).is_some_and(|last| self.history.resume(last, self.last_id) != Resume::Gap)
+    }
+
+    /// Opens the listener's stream with a replay read from an engine's log: `entries` are the
+    /// log's entries after `last_event_id` in order, `tail` the log's last id. The replay is
+    /// continuous when the first entry's predecessor (or, with no entries, the tail) is
+    /// `last_event_id`; otherwise an `_eric_replay_gap` notice comes first. Entries for other
+    /// listeners are skipped, and the listener's queue is merged in, nothing twice.
+    ///
+    /// # Errors
+    /// [`Error::InvalidListener`] for an unknown key or a listener that already streams;
+    /// [`Error::InvalidMessageFormat`] for an entry that could not be a message;
+    /// [`Error::MemoryLimit`].
+    pub fn open_stream_replay(
+        &mut self,
+        key: ListenerKey,
+        last_event_id: &str,
+        entries: &[External<'_>],
+        tail: Option<MessageId>,
+        now: u64,
+    ) -> Result<(), Error> {
+        let id = Rc::clone(&self.listener(key)?.id);
+        if self.listener(key)?.stream.is_some() {
+            return Err(invalid_listener(&id, "already has an open stream"));
+        }
+        let last = MessageId::parse(last_event_id);
+        let continuous = last.is_some() && entries.first().map_or(tail == last, |e| e.prev == last);
+        let mut replayed = Vec::new();
+        for entry in entries.iter().filter(|e| e.target.is_none_or(|t| t == &*id) && e.kind != CHANNEL_CLOSED) {
+            replayed.push(Rc::new(Envelope::build(Parts {
+                id: Some(entry.id),
+                prev: entry.prev,
+                kind: entry.kind,
+                payload: entry.payload,
+                sender_id: entry.sender_id,
+                target: entry.target.map(|_| Rc::clone(&id)),
+            })?));
+        }
+        let mut opening = Vec::new();
+        encode_into(&mut opening, &Frame { retry: Some(self.config.retry_ms), ..Frame::default() })?;
+        if !continuous {
+            write_notice(&mut opening, REPLAY_GAP, &gap_data(entries.first().map(|e| e.id)))?;
+        }
+        let after = if continuous { last } else { None };
+        let through = [last, tail, entries.last().map(|e| e.id)].into_iter().flatten().max();
+        let listener = self.listener_mut(key)?;
+        let queued = listener.queue.iter().filter(|e| e.id().is_some_and(|id| after.is_none_or(|a| id > a)));
+        merge_by_id(replayed.iter(), queued, |envelope| opening.extend_from_slice(envelope.frame()));
+        listener.clear();
+        // This replica may still be behind the engine: what it accepts later up to here, the
+        // client already has.
+        listener.replayed_through = through;
+        listener.stream = Some(Stream::new(opening, now));
         Ok(())
     }
 

@@ -83,6 +83,9 @@ pub(crate) struct ListenerState {
     /// Queued in the channel's woken list (so it is listed once).
     pub(crate) woken_mark: bool,
     pub(crate) stream: Option<Stream>,
+    /// Its stream's replay was read from an engine up to here: entries at or before it that the
+    /// channel accepts later (a replica still behind the engine) are already the client's.
+    pub(crate) replayed_through: Option<crate::id::MessageId>,
     /// The limit that cut this listener off (policy `disconnect`).
     cut_by: Option<Limit>,
     _charge: Charge,
@@ -103,6 +106,7 @@ impl ListenerState {
             waiting: false,
             woken_mark: false,
             stream: None,
+            replayed_through: None,
             cut_by: None,
             _charge: charge,
         })
@@ -132,6 +136,9 @@ impl ListenerState {
     /// Queues `envelope` under `policy` (the caller refused it already for [`Overflow::Error`]).
     /// Returns false when the listener was cut off instead.
     pub(crate) fn enqueue(&mut self, envelope: &Rc<Envelope>, bounds: Bounds, policy: Overflow) -> bool {
+        if envelope.id().is_some_and(|id| self.replayed_through.is_some_and(|through| id <= through)) {
+            return true;
+        }
         if !self.fits(envelope, bounds) {
             match policy {
                 Overflow::Disconnect | Overflow::Error => {

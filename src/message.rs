@@ -25,6 +25,10 @@ pub const DROPPED: &str = "_eric_dropped";
 pub const REPLAY_GAP: &str = "_eric_replay_gap";
 /// An action listener's reply when its action failed (eric-sse's internal error type).
 pub const ERROR: &str = "_eric_error";
+/// Sent to every open listener of a channel on a backplane when its engine goes away
+/// (`{"state":"down"}`) and when it is back (`{"state":"up"}`); nothing is lost meanwhile: the
+/// channel resumes the engine's log where it left off (or reports the gap).
+pub const BACKPLANE: &str = "_eric_backplane";
 
 /// The longest message type, in bytes.
 pub const MAX_TYPE_BYTES: usize = 256;

@@ -424,3 +424,131 @@ fn commit_takes_only_what_is_still_next() {
     ch.commit(a, &first);
     assert_eq!(ch.deliver_next(a).unwrap().payload(), "2", "a stale commit takes nothing");
 }
+
+mod engine {
+    //! A channel whose ids an engine assigns (a backplane replica).
+    use super::*;
+    use eric_sse::{Accepted, External};
+
+    fn replica() -> Channel {
+        Channel::new("r", ChannelConfig { numbering: Numbering::External, ..ChannelConfig::default() })
+    }
+
+    fn entry(seq: u64, prev: Option<u64>, payload: &str) -> External<'_> {
+        External {
+            id: MessageId::new(9, seq),
+            prev: prev.map(|p| MessageId::new(9, p)),
+            kind: "t",
+            payload,
+            sender_id: None,
+            target: None,
+        }
+    }
+
+    #[test]
+    fn engine_ids_are_taken_in_order_duplicates_ignored_and_gaps_announced() {
+        let mut ch = replica();
+        let a = ch.add_listener().unwrap();
+        assert_eq!(ch.accept(entry(1, None, "1")).unwrap(), Accepted::Appended);
+        assert_eq!(ch.accept(entry(2, Some(1), "2")).unwrap(), Accepted::Appended);
+        assert_eq!(ch.accept(entry(2, Some(1), "2")).unwrap(), Accepted::Duplicate);
+        assert_eq!(ch.accept(entry(5, Some(4), "5")).unwrap(), Accepted::AfterGap);
+        let got: Vec<String> = std::iter::from_fn(|| ch.deliver_next(a).ok()).map(|e| e.kind().to_owned()).collect();
+        assert_eq!(got, ["t", "t", "_eric_replay_gap", "t"]);
+        assert_eq!(ch.broadcast(msg("t", "x")).unwrap_err().name(), "InvalidMessageFormatError", "ids come from the engine");
+    }
+
+    #[test]
+    fn the_end_marker_ends_the_replica() {
+        let mut ch = replica();
+        let a = ch.add_listener().unwrap();
+        ch.accept(entry(1, None, "1")).unwrap();
+        let end = External { kind: "_eric_channel_closed", payload: "null", ..entry(2, Some(1), "") };
+        ch.accept(end).unwrap();
+        assert!(ch.is_ended());
+        let (text, poll) = drain_all(&mut ch, a);
+        assert!(text.ends_with("event: _eric_channel_closed\ndata: null\n\n"), "{text}");
+        assert_eq!(poll, StreamPoll::Finished);
+    }
+
+    #[test]
+    fn backplane_state_reaches_every_open_listener() {
+        let mut ch = replica();
+        let (a, b) = (ch.add_listener().unwrap(), ch.add_listener().unwrap());
+        ch.announce_backplane(false).unwrap();
+        for key in [a, b] {
+            let notice = ch.deliver_next(key).unwrap();
+            assert_eq!((notice.kind(), notice.payload(), notice.id()), ("_eric_backplane", "{\"state\":\"down\"}", None));
+        }
+    }
+
+    fn opened(ch: &mut Channel, key: ListenerKey, last: &str, entries: &[External<'_>], tail: Option<u64>) -> String {
+        ch.open_stream_replay(key, last, entries, tail.map(|t| MessageId::new(9, t)), 0).unwrap();
+        let mut out = Vec::new();
+        ch.poll_stream(key, 0, 0, &mut out).unwrap();
+        String::from_utf8(out).unwrap().replace("9-", "").replacen("retry: 5000\n\n", "", 1)
+    }
+
+    #[test]
+    fn a_replay_read_from_the_engine_is_continuous_only_when_its_links_hold() {
+        let mut ch = replica();
+        let a = ch.add_listener().unwrap();
+        let read = [entry(3, Some(2), "3"), entry(4, Some(3), "4")];
+        assert!(!ch.can_resume("9-2"), "the replica's own history does not reach back");
+        assert_eq!(opened(&mut ch, a, "9-2", &read, Some(4)), "id: 3\nevent: t\ndata: 3\n\nid: 4\nevent: t\ndata: 4\n\n");
+        let b = ch.add_listener().unwrap();
+        let text = opened(&mut ch, b, "9-1", &read, Some(4));
+        assert!(text.starts_with("event: _eric_replay_gap\ndata: {\"oldestId\":\"3\"}\n\nid: 3\n"), "{text}");
+        let c = ch.add_listener().unwrap();
+        assert_eq!(opened(&mut ch, c, "9-4", &[], Some(4)), "", "up to date");
+        let d = ch.add_listener().unwrap();
+        assert!(opened(&mut ch, d, "9-9", &[], Some(4)).starts_with("event: _eric_replay_gap"), "an id the log never had");
+    }
+
+    #[test]
+    fn a_replay_from_the_engine_merges_the_live_queue_and_skips_others_dispatches() {
+        let mut ch = replica();
+        let a = ch.register_listener("alice").unwrap();
+        ch.set_last_id(Some(MessageId::new(9, 3)));
+        ch.accept(entry(4, Some(3), "4")).unwrap();
+        let for_bob = External { target: Some("bob"), ..entry(3, Some(2), "3") };
+        let read = [for_bob, entry(4, Some(3), "4")];
+        assert_eq!(opened(&mut ch, a, "9-2", &read, Some(4)), "id: 4\nevent: t\ndata: 4\n\n", "4 once, bob's 3 not at all");
+    }
+}
+
+mod lagging_replica {
+    //! A replica behind its engine: a client resumes on it, the replay is read from the engine,
+    //! then the replica catches up — the client must not get what it already has again.
+    use super::*;
+    use eric_sse::External;
+
+    fn entry(seq: u64, prev: Option<u64>, payload: &str) -> External<'_> {
+        External {
+            id: MessageId::new(9, seq),
+            prev: prev.map(|p| MessageId::new(9, p)),
+            kind: "t",
+            payload,
+            sender_id: None,
+            target: None,
+        }
+    }
+
+    #[test]
+    fn entries_the_replay_already_covered_are_not_delivered_again() {
+        let mut ch = Channel::new("r", ChannelConfig { numbering: Numbering::External, keep_alive_ms: 0, ..ChannelConfig::default() });
+        ch.set_last_id(None);
+        let a = ch.add_listener().unwrap();
+        // The engine holds 1..=5; the client saw 3; this replica has accepted nothing yet.
+        let read = [entry(4, Some(3), "4"), entry(5, Some(4), "5")];
+        ch.open_stream_replay(a, "9-3", &read, Some(MessageId::new(9, 5)), 0).unwrap();
+        for (seq, prev) in [(1, None), (2, Some(1)), (3, Some(2)), (4, Some(3)), (5, Some(4)), (6, Some(5))] {
+            ch.accept(entry(seq, prev, &seq.to_string())).unwrap();
+        }
+        let mut out = Vec::new();
+        ch.poll_stream(a, 0, usize::MAX, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let got: Vec<&str> = text.lines().filter_map(|l| l.strip_prefix("data: ")).collect();
+        assert_eq!(got, ["4", "5", "6"], "{text}");
+    }
+}

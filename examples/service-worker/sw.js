@@ -2,7 +2,7 @@
 // browser's own EventSource on ./hub/… as if a server answered, with no server at all.
 // Register it with { type: "module" }. State lives as long as the worker: browsers stop idle
 // workers (an open EventSource keeps this one busy), so treat channels here as ephemeral.
-import { createHub, init } from "../../js/entry-web.js";
+import { createHub, init } from "../../dist/web.js";
 
 const prefix = new URL("./hub", self.registration.scope).pathname;
 let hub;

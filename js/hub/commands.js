@@ -8,7 +8,10 @@
 
 import { decodeCommand } from "../../pkg/eric_sse.js";
 import { Channel } from "../channel.js";
-import { ForbiddenError, InvalidListenerError, LimitExceededError, UnauthorizedError } from "../errors.js";
+import {
+  BackplaneError, ChannelExistsError, EricSseError, ForbiddenError, InvalidChannelError, InvalidListenerError,
+  LimitExceededError, UnauthorizedError,
+} from "../errors.js";
 import { newId } from "../ids.js";
 import { FORGET } from "../internal.js";
 import { Listener } from "../listener.js";
@@ -61,10 +64,11 @@ export class Commands {
    *   principal?: (request: Request | undefined) => string | undefined | Promise<string | undefined>,
    *   limits?: { maxBodyBytes?: number, maxChannels?: number, maxListenersPerChannel?: number },
    *   channelOptions?: object,
+   *   backplane?: import("../backplane/memory.js").Backplane,
    * }} options
    */
-  constructor({ authorize, principal, limits = {}, channelOptions = {} }) {
-    this.#options = { authorize, principal, channelOptions };
+  constructor({ authorize, principal, limits = {}, channelOptions = {}, backplane }) {
+    this.#options = { authorize, principal, channelOptions, backplane };
     this.#max = {
       bodyBytes: limits.maxBodyBytes ?? 65536,
       channels: limits.maxChannels ?? 1000,
@@ -91,7 +95,7 @@ export class Commands {
     const principal = await this.#options.principal?.(request);
     const owner = this.#ownerOf(command);
     await this.#allow(request, { action: command.action, channel: command.channel, listener: command.listener, principal, owner: owner.owner });
-    return { command, outcome: this.#execute(command, principal, owner, lastEventId) };
+    return { command, outcome: await this.#execute(command, principal, owner, lastEventId) };
   }
 
   /**
@@ -125,22 +129,22 @@ export class Commands {
    * @param {string | undefined} principal
    * @param {{ owner?: string, registered: boolean, departed: boolean }} target
    * @param {string} [lastEventId]
-   * @returns {Outcome}
+   * @returns {Promise<Outcome>}
    */
-  #execute(command, principal, target, lastEventId) {
+  async #execute(command, principal, target, lastEventId) {
     const c = /** @type {string} */ (command.channel);
     const l = /** @type {string} */ (command.listener);
     const payload = () => JSON.parse(/** @type {string} */ (command.payload));
     switch (command.action) {
-      case "listChannels": return { channels: this.channels.ids() };
-      case "createChannel": return { channel: this.#createChannel(command.channel) };
-      case "removeChannel": this.channels.remove(c); return { removed: true };
-      case "addListener": return { listener: this.#newListener(this.channels.get(c), principal) };
-      case "removeListener": this.channels.get(c).removeListener(l); return { removed: true };
-      case "dispatch": return { id: this.channels.get(c).dispatch(l, /** @type {string} */ (command.type), payload()) };
-      case "broadcast": return { id: this.channels.get(c).broadcast(/** @type {string} */ (command.type), payload()) };
+      case "listChannels": return { channels: await this.#engine((bp) => bp.list(), () => this.channels.ids()) };
+      case "createChannel": return { channel: await this.#createChannel(command.channel) };
+      case "removeChannel": await this.#removeChannel(c); return { removed: true };
+      case "addListener": return { listener: this.#newListener(await this.#open(c), principal) };
+      case "removeListener": (await this.#open(c)).removeListener(l); return { removed: true };
+      case "dispatch": return { id: await (await this.#open(c)).publishTo(l, /** @type {string} */ (command.type), payload()) };
+      case "broadcast": return { id: await (await this.#open(c)).publish(/** @type {string} */ (command.type), payload()) };
       case "listen": {
-        const channel = this.channels.get(c);
+        const channel = await this.#open(c);
         if (!target.registered) {
           // Only a listener that left this hub comes back, for its owner, when resuming.
           if (!lastEventId || !target.departed || target.owner !== principal) {
@@ -152,10 +156,58 @@ export class Commands {
         return { stream: { channel, listener: l } };
       }
       default: { // watch
-        const channel = this.channels.get(c);
+        const channel = await this.#open(c);
         return { stream: { channel, listener: this.#newListener(channel, principal) } };
       }
     }
+  }
+
+  /**
+   * Asks the backplane (its errors become BackplaneError), or runs `local` without one.
+   * @template T
+   * @param {(backplane: import("../backplane/memory.js").Backplane) => Promise<T>} ask
+   * @param {() => T} local
+   * @returns {Promise<T>}
+   */
+  async #engine(ask, local) {
+    const { backplane } = this.#options;
+    if (!backplane) return local();
+    try {
+      return await ask(backplane);
+    } catch (error) {
+      throw error instanceof EricSseError ? error
+        : new BackplaneError(`eric-sse: the backplane failed: ${/** @type {Error} */ (error)?.message ?? error}`, { cause: error });
+    }
+  }
+
+  /**
+   * The channel `id`: held here, or (on a backplane) a replica of it when the engine has it.
+   * @param {string} id
+   * @returns {Promise<Channel>}
+   */
+  async #open(id) {
+    const held = this.channels.has(id) ? this.channels.get(id) : undefined;
+    if (held && !held.ended) return held;
+    if (!this.#options.backplane) return this.channels.get(id);
+    if (!(await this.#engine((bp) => bp.exists(id), () => false))) throw new InvalidChannelError(`no channel ${id}`);
+    const again = this.channels.has(id) ? this.channels.get(id) : undefined;
+    if (again && !again.ended) return again;
+    if (again) this.channels.forget(id);
+    return this.channels.add(this.#replica(id));
+  }
+
+  /** @param {string} id */
+  #replica(id) {
+    const channel = new Channel({ ...this.#options.channelOptions, id, backplane: this.#options.backplane });
+    /** @type {any} */ (channel)[FORGET] = (/** @type {Listener} */ listener) => this.#depart(id, listener);
+    return channel;
+  }
+
+  /** @param {string} id */
+  async #removeChannel(id) {
+    if (!this.#options.backplane) return this.channels.remove(id);
+    // The engine's end marker ends every replica, this one included.
+    if (!(await this.#engine((bp) => bp.remove(id), () => false))) throw new InvalidChannelError(`no channel ${id}`);
   }
 
   /**
@@ -173,8 +225,14 @@ export class Commands {
   }
 
   /** @param {string | undefined} id */
-  #createChannel(id) {
-    return this.channels.create(id ?? newId("channel"), (free) => {
+  async #createChannel(id) {
+    const wanted = id ?? newId("channel");
+    if (this.#options.backplane) {
+      if (!(await this.#engine((bp) => bp.create(wanted), () => true))) throw new ChannelExistsError(`channel ${wanted} already exists`);
+      if (this.channels.has(wanted)) this.channels.forget(wanted);
+      return this.channels.add(this.#replica(wanted)).id;
+    }
+    return this.channels.create(wanted, (free) => {
       if (this.channels.size >= this.#max.channels) {
         throw new LimitExceededError(`the hub holds ${this.#max.channels} channels (limits.maxChannels)`);
       }

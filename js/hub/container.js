@@ -2,7 +2,7 @@
 
 import { ChannelExistsError, InvalidChannelError } from "../errors.js";
 
-/** @template {{ id: string, notifyEnd(): void }} C */
+/** @template {{ id: string, notifyEnd(): void, ended?: boolean }} C */
 export class ChannelContainer {
   /** @type {Map<string, C>} */
   #channels = new Map();
@@ -51,6 +51,14 @@ export class ChannelContainer {
    */
   remove(id) {
     this.get(id).notifyEnd();
+    this.#channels.delete(id);
+  }
+
+  /**
+   * Forgets the channel without ending it (a replica whose channel already ended).
+   * @param {string} id
+   */
+  forget(id) {
     this.#channels.delete(id);
   }
 

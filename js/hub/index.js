@@ -21,11 +21,14 @@ const logError = (error, request) => console.error(`eric-sse hub: 500 for ${requ
  * @param {{ maxBodyBytes?: number, maxChannels?: number, maxListenersPerChannel?: number }} [options.limits]
  * @param {boolean | { origin: string }} [options.cors]
  * @param {object} [options.channelOptions] options for every channel the hub creates
+ * @param {import("../backplane/memory.js").Backplane} [options.backplane] the engine the hub's
+ *   channels live in (Redis Streams, Durable Objects, memoryBackplane): its registry holds the
+ *   channels, publishes go through it, listeners stay on this node
  * @param {(error: unknown, request: Request | undefined) => void} [options.onError] sees every
  *   error answered with 500 (default: console.error)
  */
-export function createHub({ authorize, principal, limits, cors, channelOptions, onError: hook = logError } = {}) {
-  const commands = new Commands({ authorize, principal, limits, channelOptions });
+export function createHub({ authorize, principal, limits, cors, channelOptions, backplane, onError: hook = logError } = {}) {
+  const commands = new Commands({ authorize, principal, limits, channelOptions, backplane });
   /** @param {unknown} error @param {Request | undefined} request */
   const onError = (error, request) => {
     try {

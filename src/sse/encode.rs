@@ -114,7 +114,9 @@ impl<'a> Iterator for Lines<'a> {
 
     fn next(&mut self) -> Option<&'a str> {
         let rest = self.rest?;
-        match rest.find(['\r', '\n']) {
+        // CR and LF are ASCII, so a byte search finds the same (char-boundary) positions as a
+        // char search, without decoding UTF-8 on the way.
+        match rest.bytes().position(|b| b == b'\r' || b == b'\n') {
             None => {
                 self.rest = None;
                 Some(rest)

@@ -4,11 +4,11 @@
 
 use wasm_bindgen::prelude::*;
 
-use crate::channel::{Channel, ChannelConfig, External, Flush, ListenerKey, Next, Numbering, Take, NUMBER_OPTIONS};
+use crate::channel::{Channel, ChannelConfig, Flush, ListenerKey, Next, Numbering, Take, NUMBER_OPTIONS};
 use crate::error::Error;
 use crate::id::{check_id, MessageId};
 use crate::message::{Envelope, Message, SignedMessage};
-use crate::pack::{pack, pack_flush};
+use crate::pack::{pack, pack_flush, unpack_entry};
 use crate::stream::StreamPoll;
 use crate::wasm::to_js;
 
@@ -137,9 +137,10 @@ impl RawChannel {
         self.inner.set_hooked(ListenerKey(key), hooked).map_err(to_js)
     }
 
-    /// Queues a message for one listener; returns its id. `sender` signs it.
-    pub fn dispatch(&mut self, key: u32, kind: String, payload: String, sender: Option<String>) -> Result<String, JsValue> {
-        let (key, message) = (ListenerKey(key), Message::new(kind, payload));
+    /// Queues a message for one listener; returns its id. `sender` signs it. The payload comes
+    /// as UTF-8 bytes (the JS side encodes it natively; a string would be copied in char by char).
+    pub fn dispatch(&mut self, key: u32, kind: String, payload: Vec<u8>, sender: Option<String>) -> Result<String, JsValue> {
+        let (key, message) = (ListenerKey(key), Message::new(kind, utf8(payload)?));
         let sent = match sender {
             Some(sender_id) => self.inner.dispatch_signed(key, SignedMessage::new(sender_id, message)),
             None => self.inner.dispatch(key, message),
@@ -153,38 +154,59 @@ impl RawChannel {
         self.inner.dispatch_error(ListenerKey(key), sender, payload).map(id_text).map_err(to_js)
     }
 
-    /// Queues a message for every listener; returns its id.
-    pub fn broadcast(&mut self, kind: String, payload: String) -> Result<String, JsValue> {
-        self.inner.broadcast(Message::new(kind, payload)).map(id_text).map_err(to_js)
+    /// Queues a message for every listener; returns its id. The payload comes as UTF-8 bytes.
+    pub fn broadcast(&mut self, kind: String, payload: Vec<u8>) -> Result<String, JsValue> {
+        self.inner.broadcast(Message::new(kind, utf8(payload)?)).map(id_text).map_err(to_js)
     }
 
-    /// Takes a message an engine numbered. Returns 0 appended, 1 duplicate, 2 after a gap.
-    pub fn accept(
+    /// Takes entries an engine numbered, packed (`crate::pack::unpack_entry`), in log order.
+    /// Returns one code per entry: 0 appended, 1 duplicate, 2 after a gap.
+    #[wasm_bindgen(js_name = acceptEntries)]
+    pub fn accept_entries(&mut self, entries: Vec<String>) -> Result<Vec<u8>, JsValue> {
+        let mut codes = Vec::with_capacity(entries.len());
+        for text in &entries {
+            let entry = unpack_entry(text).ok_or_else(|| to_js(Error::format("a log entry is not in the packed format")))?;
+            codes.push(self.inner.accept(entry).map_err(to_js)? as u8);
+        }
+        Ok(codes)
+    }
+
+    /// Checks a message before it goes to the engine; `target` must be a valid listener id.
+    #[wasm_bindgen(js_name = checkOutgoing)]
+    pub fn check_outgoing(&self, kind: &str, payload: &str, sender: Option<String>, target: Option<String>) -> Result<(), JsValue> {
+        if let Some(target) = target.as_deref() {
+            check_id(target).map_err(|why| to_js(Error::InvalidListener { listener: target.to_owned(), reason: why }))?;
+        }
+        self.inner.check_outgoing(kind, payload, sender.as_deref()).map_err(to_js)
+    }
+
+    /// Whether the channel's own history can replay after `last_event_id`.
+    #[wasm_bindgen(js_name = canResume)]
+    pub fn can_resume(&self, last_event_id: &str) -> bool {
+        self.inner.can_resume(last_event_id)
+    }
+
+    /// Opens a stream whose replay comes from the engine's log (packed entries after
+    /// `last_event_id`, and the log's tail id).
+    #[wasm_bindgen(js_name = openStreamReplay)]
+    pub fn open_stream_replay(
         &mut self,
-        id: &str,
-        prev: Option<String>,
-        kind: &str,
-        payload: &str,
-        sender: Option<String>,
-        target: Option<String>,
-    ) -> Result<u8, JsValue> {
-        let parse = |text: &str| {
-            MessageId::parse(text).ok_or_else(|| Error::format("engine ids are <number>-<number>"))
-        };
-        let id = parse(id).map_err(to_js)?;
-        let prev = prev.as_deref().map(parse).transpose().map_err(to_js)?;
-        let accepted = self
-            .inner
-            .accept(External {
-                id,
-                prev,
-                kind,
-                payload,
-                sender_id: sender.as_deref(),
-                target: target.as_deref(),
-            })
-            .map_err(to_js)?;
-        Ok(accepted as u8)
+        key: u32,
+        last_event_id: &str,
+        entries: Vec<String>,
+        tail: Option<String>,
+        now: f64,
+    ) -> Result<(), JsValue> {
+        let parsed: Option<Vec<_>> = entries.iter().map(|text| unpack_entry(text)).collect();
+        let parsed = parsed.ok_or_else(|| to_js(Error::format("a log entry is not in the packed format")))?;
+        let tail = tail.as_deref().and_then(MessageId::parse);
+        self.inner.open_stream_replay(ListenerKey(key), last_event_id, &parsed, tail, now as u64).map_err(to_js)
+    }
+
+    /// Tells every open listener the engine is reachable (`up`) or not.
+    #[wasm_bindgen(js_name = announceBackplane)]
+    pub fn announce_backplane(&mut self, up: bool) -> Result<(), JsValue> {
+        self.inner.announce_backplane(up).map_err(to_js)
     }
 
     /// Sets the last id without a message (a channel joining an engine's log).
@@ -294,6 +316,11 @@ impl RawChannel {
     pub fn last_id(&self) -> Option<String> {
         self.inner.last_id().map(id_text)
     }
+}
+
+/// The payload bytes as text (the JS side encoded a string, so this only fails on misuse).
+fn utf8(bytes: Vec<u8>) -> Result<String, JsValue> {
+    String::from_utf8(bytes).map_err(|_| to_js(Error::format("the payload is not UTF-8")))
 }
 
 fn take_mode(running: bool) -> Take {

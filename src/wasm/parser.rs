@@ -78,9 +78,3 @@ impl RawParser {
         self.inner.buffered_bytes() as f64
     }
 }
-
-/// The instance's `WebAssembly.Memory`, for the parser's views.
-#[wasm_bindgen(js_name = parserMemory)]
-pub fn parser_memory() -> JsValue {
-    wasm_bindgen::memory()
-}

@@ -2,6 +2,7 @@
 // 24), Deno, workerd and a Chromium page. Each test receives the imported package as `lib`.
 
 import { equal, norm, ok, readChunks, readText, rejects, seq, throws, tick } from "./assert.js";
+import { backplaneTests, shareTests } from "./backplane.js";
 import { hostileTests } from "./hostile.js";
 
 const quiet = { keepAliveMs: 0 };
@@ -523,3 +524,14 @@ test("SseParserStream turns a channel's SSE bytes back into events", async (lib)
 });
 
 tests.push(...hostileTests);
+
+/** The backplane contract against the reference engine, in-process. */
+const memory = (lib) => ({
+  make: () => lib.memoryBackplane({ maxLen: 5 }),
+  down: (backplane) => backplane.setUp(false),
+  up: (backplane) => backplane.setUp(true),
+  lose: (backplane, channel) => backplane.lose(channel),
+  window: 5,
+});
+tests.push(...backplaneTests.map(({ name, fn }) => ({ name: `backplane (memory): ${name}`, fn: (lib) => fn(lib, memory(lib)) })));
+tests.push(...shareTests.map(({ name, fn }) => ({ name: `backplane (BroadcastChannel): ${name}`, fn })));

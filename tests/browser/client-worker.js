@@ -2,7 +2,7 @@
 // package's manual-init entry, against the SSE test server that served this worker (so
 // `location` is the worker's URL and relative EventSource URLs resolve against it). Posts the
 // results to the page.
-import * as lib from "/js/entry-web.js";
+import * as lib from "/dist/web.js";
 import { clientTests } from "/tests/behaviour/client.js";
 
 const results = [];

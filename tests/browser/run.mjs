@@ -52,12 +52,38 @@ export async function runBrowser(report) {
       results.filter((r) => r.name.startsWith("client (dedicated worker): ")).length > 40, "too few worker results");
     report("chromium: the .wasm was fetched once; pool workers got the compiled module",
       wasmFetches === 1 && results.some((r) => r.name.startsWith("pool (Web Workers)") && r.ok), `${wasmFetches} fetches`);
+    await sharedPages(context, server.url, report);
     await demoPage(context, report);
   } finally {
     await context.close();
     await cross.close();
     await server.close();
   }
+}
+
+/** shareChannel: two pages of one origin, and a page with its dedicated worker, on one channel. */
+async function sharedPages(context, url, report) {
+  const open = async (query = "") => {
+    const page = await context.newPage();
+    await page.goto(`${url}/tests/browser/share.html${query}`);
+    await page.waitForFunction(() => window.__ready === true, null, { timeout: 15_000 });
+    return page;
+  };
+  const withWorker = await open("?worker");
+  const other = await open();
+  await other.evaluate(() => window.__publish("tab", 1));
+  await withWorker.evaluate(() => window.__publish("tab", 2));
+  await withWorker.evaluate(() => window.__askWorker());
+  const wait = (page, key, count) => page.waitForFunction(([k, n]) => window[k].length >= n, [key, count], { timeout: 10_000 }).catch(() => {});
+  await Promise.all([wait(withWorker, "__got", 3), wait(other, "__got", 3), wait(withWorker, "__worker", 3)]);
+  const [a, b, w] = [await withWorker.evaluate(() => window.__got), await other.evaluate(() => window.__got), await withWorker.evaluate(() => window.__worker)];
+  const has = (list, type, payload) => list.some(([t, p]) => t === type && p === payload);
+  report("chromium: shareChannel reaches another page of the origin both ways",
+    has(a, "tab", 1) && has(b, "tab", 2) && has(b, "tab", 1) && has(a, "tab", 2), JSON.stringify({ a, b }));
+  report("chromium: shareChannel reaches a dedicated worker and back",
+    has(w, "tab", 1) && has(w, "tab", 2) && has(a, "from-worker", "hello") && has(b, "from-worker", "hello"), JSON.stringify({ a, b, w }));
+  await withWorker.close();
+  await other.close();
 }
 
 /** The `npm start` page: in-page panels get broadcasts and dispatches; the server stream shows

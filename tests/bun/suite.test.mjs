@@ -22,7 +22,7 @@ const hubCtx = { request: (path, init) => hub.fetch(new Request(`http://hub.test
 for (const { name, fn } of hubTests) test(`hub: ${name}`, () => fn(hubCtx));
 
 test("the package name resolves to the node entry under Bun", () => {
-  expect(import.meta.resolve("eric-sse")).toEndWith("/js/entry-node.js");
+  expect(import.meta.resolve("eric-sse")).toEndWith("/dist/node.js");
 });
 
 const tasksUrl = new URL("../workers/tasks.js", import.meta.url);

@@ -1,7 +1,7 @@
 // Hub stage: the same protocol and attack tests (tests/behaviour/hub.js, attack.js) over HTTP against
 // examples/cloudflare served by the real workerd and examples/deno served by real Deno.
 import { spawn } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { bin, root } from "../../scripts/lib.mjs";
 import { freePort, serveConfig, waitForServer } from "../../scripts/workerd.mjs";
@@ -26,19 +26,28 @@ async function runAgainst(label, server, report) {
   }
 }
 
-/** The example's config lists the package's modules by hand: it must list every one of js/. */
+/** The examples' configs list the package's modules by hand: each must list what dist/workerd.js
+ * loads (its chunks, from the build's metafile) and the .wasm. */
 function checkModuleList(config, report) {
   const text = readFileSync(config, "utf8");
-  const listed = new Set([...text.matchAll(/embed "\.\.\/\.\.\/(js\/[^"]+)"/g)].map((m) => m[1]));
-  const wanted = ["js", "js/hub"].flatMap((dir) => readdirSync(join(root, dir))
-    .filter((f) => f.endsWith(".js") && !(f.startsWith("entry-") && f !== "entry-workerd.js")).map((f) => `${dir}/${f}`));
-  const missing = wanted.filter((f) => !listed.has(f));
-  report("examples/cloudflare/config.capnp lists every module of js/", missing.length === 0, `add: ${missing.join(", ")}`);
+  const listed = new Set([...text.matchAll(/embed "\.\.\/\.\.\/((?:dist|pkg)\/[^"]+)"/g)].map((m) => m[1]));
+  const { outputs } = JSON.parse(readFileSync(join(root, "target", "dist-meta.json"), "utf8"));
+  const wanted = new Set(["pkg/eric_sse_bg.wasm"]);
+  const visit = (out) => {
+    if (wanted.has(out)) return;
+    wanted.add(out);
+    for (const i of outputs[out].imports) if (!i.external) visit(i.path);
+  };
+  visit("dist/workerd.js");
+  const missing = [...wanted].filter((f) => !listed.has(f));
+  report(`${config.slice(root.length + 1)} lists dist/workerd.js, every chunk it loads and the .wasm`, missing.length === 0,
+    `add: ${missing.join(", ")}`);
 }
 
 export async function runHubExamples(report) {
   const config = join(root, "examples", "cloudflare", "config.capnp");
   checkModuleList(config, report);
+  checkModuleList(join(root, "examples", "cloudflare-durable", "config.capnp"), report);
   await runAgainst("workerd examples/cloudflare", await serveConfig(config, { env: { HUB_TOKEN: TOKEN } }), report);
 
   const port = await freePort();

@@ -55,7 +55,7 @@ test("hub: the command decoder serves a MessagePort, streams included", async ()
 
 test("the package name resolves to the node entry (no init call needed)", () => {
   const resolved = import.meta.resolve("eric-sse");
-  if (!resolved.endsWith("/js/entry-node.js")) throw new Error(`resolved to ${resolved}`);
+  if (!resolved.endsWith("/dist/node.js")) throw new Error(`resolved to ${resolved}`);
 });
 
 const tasksUrl = new URL("../workers/tasks.js", import.meta.url);

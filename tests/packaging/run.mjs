@@ -99,12 +99,14 @@ async function pack(report) {
 
 function checkTarball(report, files) {
   const has = (path) => files.includes(path);
-  const required = ["pkg/eric_sse.js", "pkg/eric_sse_bg.wasm", "index.d.ts", "init.d.ts", "LICENSE", "README.md", "package.json",
-    "js/entry-node.js", "js/entry-web.js", "js/entry-deno.js", "js/entry-workerd.js", "js/wasm.js"];
+  const required = ["pkg/eric_sse_bg.wasm", "index.d.ts", "init.d.ts", "channel.d.ts", "client.d.ts", "redis.d.ts", "LICENSE",
+    "README.md", "package.json", "dist/node.js", "dist/node.js.map", "dist/web-client.js", "dist/workerd-channel.js", "dist/redis.js"];
   const missing = required.filter((path) => !has(path));
-  report("pack: the tarball holds the glue, the .wasm, the declarations, LICENSE and every entry", missing.length === 0, `missing ${missing}`);
-  const stray = files.filter((path) => /^(src|tests|scripts|target|bench|fuzz|www|\.cache|test-output|node_modules)\//.test(path));
-  report("pack: no sources, tests, scripts or build leftovers in the tarball", stray.length === 0, stray.join(", "));
+  report("pack: the tarball holds the .wasm, the declarations, LICENSE and every entry with its source map", missing.length === 0, `missing ${missing}`);
+  const stray = files.filter((path) => /^(src|js|tests|scripts|target|bench|fuzz|www|\.cache|test-output|node_modules)\//.test(path) || path === "pkg/eric_sse.js");
+  report("pack: no sources (the maps hold them), tests, scripts or build leftovers in the tarball", stray.length === 0, stray.join(", "));
+  const unmapped = files.filter((path) => path.startsWith("dist/") && path.endsWith(".js") && !has(`${path}.map`));
+  report("pack: every dist/ file ships its source map", unmapped.length === 0, unmapped.join(", "));
   const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
   const exported = Object.values(pkg.exports).flatMap((v) => (typeof v === "string" ? [v] : Object.values(v)))
     .map((p) => p.replace(/^\.\//, ""));
@@ -250,13 +252,13 @@ async function demoServer(report) {
   });
   try {
     const denied = ["/.git/config", "/.git", "/package.json", "/scripts/start.mjs", "/src/lib.rs", "/tests/behaviour/suite.js",
-      "/www/%2e%2e/.git/config", "/www/..%2f.git%2fconfig", "/js/%2e%2e/Cargo.toml"];
-    const allowed = ["/www/", "/js/entry-web.js", "/pkg/eric_sse_bg.wasm", "/examples/service-worker/sw.js"];
+      "/www/%2e%2e/.git/config", "/www/..%2f.git%2fconfig", "/dist/%2e%2e/Cargo.toml", "/js/entry-web.js"];
+    const allowed = ["/www/", "/dist/web.js", "/pkg/eric_sse_bg.wasm", "/examples/service-worker/sw.js"];
     const got = {};
     for (const path of [...denied, ...allowed]) got[path] = await raw(path);
-    report("demo server (npm start) serves only www/, js/, pkg/ and the service worker example",
+    report("demo server (npm start) serves only www/, dist/, pkg/ and the service worker example",
       denied.every((p) => got[p] === 404 || got[p] === 403) && allowed.every((p) => got[p] === 200)
-        && DEMO_FILES.join() === "/www/,/js/,/pkg/,/examples/service-worker/", JSON.stringify(got));
+        && DEMO_FILES.join() === "/www/,/dist/,/pkg/,/examples/service-worker/", JSON.stringify(got));
   } finally {
     await demo.close();
   }
@@ -282,7 +284,19 @@ async function nodeRoads(report) {
       out.missing?.name === "WasmLoadError" && out.missing?.isClass && out.missing.message.includes("file:///nowhere/eric_sse_bg.wasm"), manual.out.slice(-800));
     report(`Node ${version}: eric-sse/init: init() reads the package's .wasm (file: URL) and the API works`,
       manual.status === 0 && out.after === true, manual.out.slice(-800));
+    await checkSubpaths(report, `Node ${version}`, node, ["node/subpaths.js"]);
   }
+}
+
+/** eric-sse, eric-sse/channel and eric-sse/client in one app (fixtures/node/subpaths.js). */
+async function checkSubpaths(report, label, cmd, args, options) {
+  const run = await sh(cmd, args, options);
+  let out = {};
+  try { out = JSON.parse(run.out.trim().split("\n").at(-1)); } catch {}
+  report(`${label}: eric-sse/channel and eric-sse/client export their part only`,
+    out.channelHasHub === false && out.clientHasChannel === false, run.out.slice(-800));
+  report(`${label}: the main entry and both subpaths share one instance and one set of classes`,
+    out.sameClasses === true && out.crossInstanceof === true && out.oneInstance === true && out.parsed === true, run.out.slice(-800));
 }
 
 async function typeProjects(report) {
@@ -395,6 +409,7 @@ async function bunRoads(report) {
   copyFixture("node");
   const required = await sh(bun, ["node/require.cjs"]);
   report(`Bun ${version}: require("eric-sse") from CommonJS`, required.status === 0 && required.out.includes('"ok":true'), required.out.slice(-600));
+  await checkSubpaths(report, `Bun ${version}`, bun, ["node/subpaths.js"]);
 }
 
 async function denoRoads(report) {
@@ -404,9 +419,12 @@ async function denoRoads(report) {
   await withServer(report, `${version} (installed tarball, node_modules)`,
     () => startServer(deno, ["run", "-A", "--no-prompt", "--node-modules-dir=manual", "deno/server.js"], { env: { ...QUIET, DENO_NO_UPDATE_CHECK: "1" } }),
     (server) => checkServer(report, version, server.url));
+  copyFixture("node");
+  await checkSubpaths(report, version, deno, ["run", "-A", "--no-prompt", "--node-modules-dir=manual", "node/subpaths.js"],
+    { env: { ...QUIET, DENO_NO_UPDATE_CHECK: "1" } });
 }
 
-/** CI=true (or PACK_CLEAN_CLONE=1): npm pack from a fresh clone of HEAD must build pkg/ itself. */
+/** CI=true (or PACK_CLEAN_CLONE=1): npm pack from a fresh clone of HEAD must build pkg/ and dist/ itself. */
 async function cleanClone(report) {
   const dir = join(cache, "clone");
   rmSync(dir, { recursive: true, force: true });
@@ -418,8 +436,8 @@ async function cleanClone(report) {
   symlinkSync(join(cache, "clone-target"), join(dir, "target"), "dir");
   const packed = await sh("npm", ["pack", "--json", "--pack-destination", join(cache, "clone-out")], { cwd: dir, timeoutMs: 1_200_000 });
   const listed = packed.out.slice(packed.out.lastIndexOf("\n[\n") + 1);
-  report("pack from a clean clone: prepack builds pkg/ and the tarball ships the glue and the .wasm",
-    packed.status === 0 && listed.includes('"pkg/eric_sse_bg.wasm"') && listed.includes('"pkg/eric_sse.js"'), packed.out.slice(-1500));
+  report("pack from a clean clone: prepack builds pkg/ and dist/, and the tarball ships the bundles and the .wasm",
+    packed.status === 0 && listed.includes('"pkg/eric_sse_bg.wasm"') && listed.includes('"dist/node.js"'), packed.out.slice(-1500));
   rmSync(dir, { recursive: true, force: true });
 }
 

@@ -1,17 +1,14 @@
 // workerd client stage: serves tests/workerd/client-worker.js with the real workerd, allowed to
 // reach loopback addresses (the default network service refuses them), and runs the client
 // tests inside it against the SSE test server (127.0.0.1 and 127.0.0.2).
-import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { root } from "../../scripts/lib.mjs";
-import { freePort, serveConfig } from "../../scripts/workerd.mjs";
+import { freePort, modulesUnder, packageModules, serveConfig } from "../../scripts/workerd.mjs";
 import { startSseTestServer } from "../sse-server.mjs";
 
-const files = (dir, ext) => readdirSync(join(root, dir)).filter((f) => f.endsWith(ext)).map((f) => `${dir}/${f}`);
-
 function config(dir) {
-  const modules = ["tests/workerd/client-worker.js", ...files("tests/behaviour", ".js"), ...files("js", ".js"), ...files("js/hub", ".js"),
-    "pkg/eric_sse.js", "pkg/eric_sse_bg.wasm"];
+  const modules = ["tests/workerd/client-worker.js", ...modulesUnder("tests/behaviour"), ...packageModules()];
   const line = (name) => `    (name = "${name}", ${name.endsWith(".wasm") ? "wasm" : "esModule"} = embed "${relative(dir, join(root, name))}"),`;
   return [
     'using Workerd = import "/workerd/workerd.capnp";',

@@ -1,7 +1,7 @@
 // A Worker that runs the client tests (tests/behaviour/client.js) inside workerd, against the
 // SSE test server on 127.0.0.1 whose URL the request names:
 //   GET /client?server=URL&dead=URL   runs every client test; answers JSON results.
-import * as lib from "../../js/entry-workerd.js";
+import * as lib from "../../dist/workerd.js";
 import { clientTests } from "../behaviour/client.js";
 
 export default {

@@ -1,16 +1,11 @@
 // workerd stage: serves tests/workerd/worker.js with the real workerd on 127.0.0.1, runs the
 // shared suite inside it, and reads its SSE responses over HTTP.
-import { readdirSync } from "node:fs";
-import { serveWorker } from "../../scripts/workerd.mjs";
+import { modulesUnder, packageModules, serveWorker } from "../../scripts/workerd.mjs";
 import { norm } from "../behaviour/assert.js";
-
-const files = (dir, ext) => readdirSync(new URL(`../../${dir}`, import.meta.url))
-  .filter((f) => f.endsWith(ext)).map((f) => `${dir}/${f}`);
 
 export async function runWorkerd(report) {
   const modules = [
-    "tests/workerd/worker.js", ...files("tests/behaviour", ".js"), ...files("js", ".js"), ...files("js/hub", ".js"), "tests/workers/tasks.js",
-    "pkg/eric_sse.js", "pkg/eric_sse_bg.wasm",
+    "tests/workerd/worker.js", ...modulesUnder("tests/behaviour"), "tests/workers/tasks.js", ...packageModules(),
   ];
   const worker = await serveWorker("suite", modules);
   try {

@@ -4,7 +4,7 @@
 //                     no workers), inside workerd and returns the results.
 //   GET /live?n=N     an SSE stream: N broadcasts spaced by timers, then notifyEnd.
 //   GET /replay       a stream resumed from a Last-Event-ID (the first message's id).
-import * as lib from "../../js/entry-workerd.js";
+import * as lib from "../../dist/workerd.js";
 import { poolTests } from "../behaviour/pool.js";
 import { tests } from "../behaviour/suite.js";
 import { tasks } from "../workers/tasks.js";

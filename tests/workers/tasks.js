@@ -1,7 +1,7 @@
 // Tasks for the pool tests. As a worker module it serves them; imported elsewhere it only hands
-// them to an inline pool. It imports the manual-init entry by path: module workers have no
+// them to an inline pool. It imports the manual-init bundle by path: module workers have no
 // import maps, and serve() instantiates the compiled module the pool posts.
-import { Channel, serve, transfer } from "../../js/entry-web.js";
+import { Channel, serve, transfer } from "../../dist/web.js";
 
 const worker = Math.random().toString(36).slice(2);
 

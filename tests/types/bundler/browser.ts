@@ -1,7 +1,9 @@
-// Browser-side usage: init comes from "eric-sse/init" only.
+// Browser-side usage: init from "eric-sse/init" (or any entry: each exports init and initSync),
+// and the subpaths, whose types hold only their part of the API as values.
 import { Channel, init, initSync, WorkerPool, type InitInput } from "eric-sse/init";
-// @ts-expect-error init is not exported by "eric-sse" (Node, Deno and workerd load the .wasm on import)
-import { init as notHere } from "eric-sse";
+import { init as fromMain } from "eric-sse";
+import { connect, ParseError, type SseEvent, init as initClient } from "eric-sse/client";
+import { Channel as SubsetChannel, createHub } from "eric-sse/channel";
 
 await init({ module_or_path: new URL("/assets/eric_sse_bg.wasm", location.href) });
 await init("/assets/eric_sse_bg.wasm");
@@ -15,4 +17,10 @@ const channel = new Channel<{ text: string }>();
 channel.broadcast("note", { text: "hi" });
 const pool = new WorkerPool(new URL("./tasks.js", import.meta.url));
 const { port1 } = new MessageChannel();
-void [notHere, input, pool, port1];
+const client = connect("/events");
+const seen: SseEvent[] = [];
+client.addEventListener("message", (event) => seen.push(event as unknown as SseEvent));
+void new SubsetChannel<{ n: number }>().broadcast("tick", { n: 1 });
+// @ts-expect-error eric-sse/channel has no hub: createHub is there as a type only
+createHub();
+void [fromMain, initClient, input, pool, port1, ParseError, seen];

@@ -4,8 +4,10 @@
 // give the events the byte-level rules give (checked by the shared suite). Run under Node 20 and 24.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import "eric-sse";
-import { parserMemory, RawParser } from "../../pkg/eric_sse.js";
+// The source entry, not the package: this test reads the glue's RawParser, which dist/ bundles.
+import "../../js/entry-node.js";
+import { RawParser } from "../../pkg/eric_sse.js";
+import { coreMemory } from "../../js/wasm.js";
 
 const PIECES = ["data:", "data: ", "id: ", "event: ", "retry: 12", ": ", "\n", "\r", "\r\n", "\n\n", "x",
   "hello world, a longer run of ascii text", "é€😀日本", "καλημέρα", [0xe2, 0x82], [0xf0, 0x9f], [0xff], [0xc3], "\0", ":", " ",
@@ -24,11 +26,11 @@ function lcg(seed) {
 /** Everything one chunk gives: the text's units and the index words. */
 function feed(raw, chunk) {
   const address = raw.input(chunk.length);
-  new Uint8Array(parserMemory().buffer).set(chunk, address);
+  new Uint8Array(coreMemory().buffer).set(chunk, address);
   const words = raw.feed(chunk.length);
-  const view = new Uint32Array(parserMemory().buffer);
+  const view = new Uint32Array(coreMemory().buffer);
   const head = raw.header() >>> 2;
-  const text = Array.from(new Uint16Array(parserMemory().buffer, view[head], view[head + 1]));
+  const text = Array.from(new Uint16Array(coreMemory().buffer, view[head], view[head + 1]));
   const index = Array.from(view.subarray(view[head + 2] >>> 2, (view[head + 2] >>> 2) + words));
   return { text, index };
 }

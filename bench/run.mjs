@@ -1,8 +1,7 @@
 // `npm run bench` (run by scripts/bench.mjs under `node --expose-gc`): every scenario side by
 // side in one run, one table of figures and ratios, written to bench/RESULTS.md.
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
-import { gzipSync } from "node:zlib";
 import { Channel } from "eric-sse";
 import { initSync } from "../pkg/eric_sse.js";
 import {
@@ -10,9 +9,11 @@ import {
 } from "./fanout.mjs";
 import { fmt, sideBySide } from "./lib.mjs";
 import { benchDurable } from "./durable.mjs";
+import { benchCallgrind, CALLGRIND_SETUP } from "./callgrind.mjs";
 import { benchParse } from "./parse.mjs";
 import { benchPool } from "./pool.mjs";
 import { benchRedis } from "./redis.mjs";
+import { IMPORT_SPECS, benchSize } from "./size.mjs";
 import { benchSockets, socketRows } from "./sockets.mjs";
 
 const quick = process.argv.includes("--quick");
@@ -131,16 +132,26 @@ async function memory(n) {
 }
 
 function sizes() {
-  const gz = (buf) => gzipSync(buf, { level: 9 }).length;
-  const wasmBytes = readFileSync(new URL("../pkg/eric_sse_bg.wasm", import.meta.url));
-  // Every module under js/ (folders too) but the other entries and eric-sse/redis (a subpath).
-  const modules = readdirSync(new URL("../js/", import.meta.url), { recursive: true })
-    .filter((f) => f.endsWith(".js") && !/(^|\/)entry-/.test(f) && f !== "backplane/redis.js");
-  const js = ["pkg/eric_sse.js", "js/entry-node.js", ...modules.map((f) => `js/${f}`)]
-    .map((f) => readFileSync(new URL(`../${f}`, import.meta.url)));
-  const jsBytes = Buffer.concat(js);
-  row("Size: .wasm", `${fmt(wasmBytes.length / 1024)} KB raw, ${fmt(gz(wasmBytes) / 1024)} KB gzipped`, "", "≤ 40 KB gzipped", gz(wasmBytes) <= 40 * 1024);
-  row("Size: JS (glue + js/ + one entry)", `${fmt(jsBytes.length / 1024)} KB raw, ${fmt(gz(jsBytes) / 1024)} KB gzipped (as one file)`, "", "≤ 10 KB gzipped", gz(jsBytes) <= 10 * 1024);
+  const size = benchSize({ quick });
+  const kb = (n) => `${fmt(n / 1024)} KB`;
+  row("Size: .wasm", `${kb(size.wasm.raw)} raw, ${kb(size.wasm.zipped)} gzipped`, "", "≤ 40 KB gzipped (issue 6)", size.wasm.zipped <= 40 * 1024,
+    "one .wasm for every entry: the core, the hub's decoder and the SIMD128 parser (opt-level 3; see Cargo.toml)");
+  const entry = (name, e) => `${name} ${kb(e.zipped)} (${e.files} files, ${kb(e.raw)} raw)`;
+  row("Size: JS each entry loads in Node (dist/, each file gzipped)",
+    [entry("eric-sse/channel", size.entries.channel), entry("eric-sse/client", size.entries.client), entry("eric-sse", size.entries.full)].join("; "),
+    "", "≤ 10 KB gzipped for the channel entry", size.entries.channel.zipped <= 10 * 1024,
+    "every entry loads the wasm-bindgen glue for the whole core (one .wasm, one glue)");
+  row("Size: a consumer's minified esbuild bundle",
+    `import { Channel } from "eric-sse/channel": ${kb(size.consumer.channel.zipped)} gzipped; import { connect } from "eric-sse/client": ${kb(size.consumer.client.zipped)} gzipped`,
+    "", "≤ 10 KB gzipped", size.consumer.channel.zipped <= 10 * 1024 && size.consumer.client.zipped <= 10 * 1024, "the .wasm not included");
+  for (const { version, times } of [size.imports.node20, size.imports.node24]) {
+    const t = (spec) => `${fmt(times[spec].median, 1)} ms (min ${fmt(times[spec].min, 1)})`;
+    row(`Cold import in a fresh Node ${version} process (median of ${quick ? 5 : 21})`,
+      IMPORT_SPECS.map((spec) => `${spec} ${t(spec)}`).join("; "),
+      `${fmt(times["eric-sse/channel"].median / times["eventsource-parser"].median, 1)}× eventsource-parser`,
+      "≤ 15 ms for eric-sse/channel on Node 20", !version.startsWith("v20") || times["eric-sse/channel"].median <= 15,
+      "the time of `await import()` alone; eric-sse's includes compiling and instantiating the .wasm");
+  }
 }
 
 const started = Date.now();
@@ -164,6 +175,18 @@ for (const r of await benchParse({ rounds: quick ? 2 : 7 })) {
     `eric-sse createParser ${fmt(r.ours.mbps)} MB/s; eventsource-parser 4.1.3 (+ streaming TextDecoder) ${fmt(r.theirs.mbps)} MB/s`,
     `${fmt(r.ratio, 2)}× eventsource-parser`, "≥ 2× eventsource-parser", r.ratio >= 2 && r.same,
     `${r.check}; instructions per byte: \`npm run bench:callgrind\``);
+}
+if (quick) {
+  row("Parse, instructions per byte (callgrind)", "not measured with --quick (`npm run bench:callgrind`)", "", "≥ 2× eventsource-parser", false);
+} else {
+  await scenario("Parse, instructions per byte (callgrind)", () => {
+    for (const r of benchCallgrind()) {
+      row(`Parse, instructions per byte (callgrind) — ${r.title}`,
+        `eric-sse ${fmt(r.perByte["eric-sse"], 1)}/B; eventsource-parser ${fmt(r.perByte["eventsource-parser"], 1)}/B`,
+        `${fmt(r.ratio, 2)}× eventsource-parser`, "≥ 2× eventsource-parser", r.ratio >= 2 && r.same,
+        `${CALLGRIND_SETUP}; ${r.same ? "same events" : "EVENTS DIFFER"}: ${r.check}`);
+    }
+  });
 }
 const pool = await benchPool({ rounds: quick ? 1 : 3 });
 row("Pool: hash 1 MiB per task, 2 workers", pool.heavy.figures,

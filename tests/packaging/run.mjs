@@ -285,7 +285,36 @@ async function nodeRoads(report) {
     report(`Node ${version}: eric-sse/init: init() reads the package's .wasm (file: URL) and the API works`,
       manual.status === 0 && out.after === true, manual.out.slice(-800));
     await checkSubpaths(report, `Node ${version}`, node, ["node/subpaths.js"]);
+    await checkQuickStart(report, `Node ${version}`, node);
   }
+}
+
+/** The README's Node quick start, as written there (only its port changed), against the
+ * installed tarball: a tick arrives with an id, and a client resuming with that id gets only
+ * what came after it. */
+async function checkQuickStart(report, label, node) {
+  const seq = (id) => Number(/-(\d+)$/.exec(id ?? "")?.[1] ?? NaN);
+  const readme = readFileSync(join(root, "README.md"), "utf8");
+  const code = /### Node \(≥ 20\.19\)\n\n```js\n([\s\S]*?)```/.exec(readme)?.[1] ?? "";
+  const port = await freePort();
+  writeFileSync(join(app, "quickstart.mjs"), code.replace("8080", String(port)));
+  const name = `${label}: the README's Node quick start (channel.pipe) streams ticks and resumes after Last-Event-ID`;
+  if (!code.includes("8080") || !code.includes(".pipe(")) return report(name, false, `quick start not found in README.md:\n${code}`);
+  await withServer(report, `${label} (README quick start)`, () => startServer(node, ["quickstart.mjs"], { url: `http://127.0.0.1:${port}` }),
+    async () => {
+      const url = `http://127.0.0.1:${port}/`;
+      const first = await fetch(url);
+      const text = await readUntil(first, (t) => /id: \S+\nevent: tick\ndata: \{"at":\d+\}\n\n/.test(t));
+      const id = /id: (\S+)\nevent: tick/.exec(text)?.[1];
+      // Two more ticks go by, then resume from the first one: the replay starts right after it
+      // (ids are "<epoch>-<seq>"; a stream without the replay would start two or more later).
+      await new Promise((r) => setTimeout(r, 2300));
+      const resumed = await fetch(url, { headers: { "last-event-id": id ?? "" } });
+      const again = await readUntil(resumed, (t) => /id: \S+\nevent: tick/.test(t));
+      const next = /id: (\S+)\nevent: tick/.exec(again)?.[1];
+      report(name, first.headers.get("content-type") === "text/event-stream" && /^retry: \d+\n/.test(text) && id !== undefined
+        && seq(next) === seq(id) + 1 && !again.includes(`id: ${id}\n`), JSON.stringify({ text, again }));
+    });
 }
 
 /** eric-sse, eric-sse/channel and eric-sse/client in one app (fixtures/node/subpaths.js). */

@@ -180,8 +180,8 @@ export class Channel<T = Json> {
   /** @throws InvalidOptionError for an option out of its kind or range. */
   constructor(options?: ChannelOptions);
   readonly id: string;
-  /** The settings in force, defaults filled in. */
-  readonly options: Required<ChannelOptions>;
+  /** The settings in force, defaults filled in (the backplane, if any, is not among them). */
+  readonly options: Required<Omit<ChannelOptions, "backplane">>;
   /** True once notifyEnd() was called. */
   readonly ended: boolean;
   /** The id of the last message, or undefined before the first. */

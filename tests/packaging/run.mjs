@@ -342,6 +342,34 @@ async function typeProjects(report) {
   await Promise.all([check("nodenext"), check("node-only")]);
 }
 
+/** The README's Browser quick start, as written there, served from the scratch app (the
+ * installed tarball under node_modules/) and run in Chromium: the page's listener logs the
+ * broadcast with an id, and nothing fails. */
+async function readmeBrowser(report, context) {
+  const readme = readFileSync(join(root, "README.md"), "utf8");
+  const html = /### Browser\n\n```html\n([\s\S]*?)```/.exec(readme)?.[1] ?? "";
+  const name = "README Browser quick start (import map → the installed package, init(), a channel in the page) runs in Chromium";
+  if (!html.includes("importmap")) return report(name, false, `snippet not found in README.md:\n${html}`);
+  writeFileSync(join(app, "readme-browser.html"), `<!doctype html>\n${html}`);
+  const server = await serve({ base: app });
+  const page = await context.newPage();
+  const logs = [];
+  const errors = [];
+  page.on("console", (m) => logs.push(m.text()));
+  page.on("pageerror", (e) => errors.push(String(e)));
+  page.on("requestfailed", (r) => errors.push(`${r.url()} failed`));
+  page.on("response", (r) => { if (r.status() >= 400) errors.push(`${r.url()} ${r.status()}`); });
+  try {
+    await page.goto(`${server.url}/readme-browser.html`);
+    const deadline = Date.now() + 10_000;
+    while (!logs.some((l) => /^\d+-1 hello /.test(l)) && errors.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    report(name, logs.some((l) => /^\d+-1 hello /.test(l)) && errors.length === 0, JSON.stringify({ logs, errors }));
+  } finally {
+    await page.close();
+    await server.close();
+  }
+}
+
 async function esbuildRoads(report, context) {
   copyFixture("node");
   copyFixture("esbuild");
@@ -486,6 +514,7 @@ export async function runPackaging(report) {
   t = Date.now(); await wranglerRoads(report); lap("wrangler", t);
   const context = await launchChromium();
   try {
+    t = Date.now(); await readmeBrowser(report, context); lap("README browser page", t);
     t = Date.now(); await esbuildRoads(report, context); lap("esbuild", t);
     t = Date.now(); await viteRoads(report, context); lap("Vite", t);
   } finally {

@@ -412,6 +412,7 @@ export interface Parser {
   readonly bufferedBytes: number;
 }
 
+/** @throws InvalidOptionError for a limit that is not a non-negative integer; TypeError without `onEvent`. */
 export function createParser(handlers: ParserHandlers): Parser;
 
 /** Bytes or strings in, SseEvent out: `body.pipeThrough(new SseParserStream())`. */

@@ -79,13 +79,6 @@ function parseError(message, type, limit) {
   return new ParseError(message, { type, limit });
 }
 
-/** @param {string} name @param {any} value */
-function checkLimit(name, value) {
-  if (!(Number.isSafeInteger(value) && value >= 0)) {
-    throw new RangeError(`eric-sse: ${name} must be a non-negative integer (0: no limit)`);
-  }
-}
-
 /**
  * Calls the handlers for each item of the index. `state.id` is the last event id in force (`ID`
  * items change it, events carry it), `state.type` the last type handed out (`EVENT_TYPED`).
@@ -157,12 +150,16 @@ export function createParser(handlers) {
     throw new TypeError("eric-sse: createParser needs { onEvent(event) }");
   }
   const { maxLineBytes = 0, maxEventBytes = 0, lastEventId } = handlers;
-  checkLimit("maxLineBytes", maxLineBytes);
-  checkLimit("maxEventBytes", maxEventBytes);
   assertReady();
   const state = { id: lastEventId === undefined || lastEventId === null ? "" : String(lastEventId), type: "message" };
   const make = () => {
-    const parser = new RawParser(maxLineBytes, maxEventBytes);
+    // The core checks the limits (InvalidOptionError); a non-number is not coerced.
+    let parser;
+    try {
+      parser = new RawParser(typeof maxLineBytes === "number" ? maxLineBytes : NaN, typeof maxEventBytes === "number" ? maxEventBytes : NaN);
+    } catch (error) {
+      throw trapped(error);
+    }
     if (state.id !== "") parser.lastEventId = state.id;
     return parser;
   };

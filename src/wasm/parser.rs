@@ -7,7 +7,17 @@
 
 use wasm_bindgen::prelude::*;
 
+use crate::error::Error;
 use crate::sse::Utf16Parser;
+use crate::wasm::to_js;
+
+/// A parser limit from JS: a whole number of bytes, 0 for none.
+fn limit(name: &'static str, bytes: f64) -> Result<Option<usize>, JsValue> {
+    if !(bytes >= 0.0 && bytes.fract() == 0.0 && bytes <= 9_007_199_254_740_991.0) {
+        return Err(to_js(Error::InvalidOption { name, reason: "a non-negative integer (0: no limit)" }));
+    }
+    Ok((bytes >= 1.0).then(|| usize::try_from(bytes as u64).unwrap_or(usize::MAX)))
+}
 
 /// The parser behind `createParser`.
 #[wasm_bindgen]
@@ -21,14 +31,16 @@ pub struct RawParser {
 #[wasm_bindgen]
 impl RawParser {
     /// A limit of 0 means none.
+    ///
+    /// # Errors
+    /// `InvalidOptionError` for a limit that is not a non-negative integer.
     #[wasm_bindgen(constructor)]
-    pub fn new(max_line_bytes: f64, max_event_bytes: f64) -> RawParser {
-        let limit = |bytes: f64| (bytes >= 1.0).then_some(bytes as usize);
-        RawParser {
-            inner: Utf16Parser::with_limits(limit(max_line_bytes), limit(max_event_bytes)),
+    pub fn new(max_line_bytes: f64, max_event_bytes: f64) -> Result<RawParser, JsValue> {
+        Ok(RawParser {
+            inner: Utf16Parser::with_limits(limit("maxLineBytes", max_line_bytes)?, limit("maxEventBytes", max_event_bytes)?),
             input: Vec::new(),
             header: Box::new([0; 4]),
-        }
+        })
     }
 
     /// Makes room for `len` input bytes and returns their address (valid until the next call).

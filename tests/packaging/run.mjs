@@ -9,7 +9,7 @@
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { request as httpRequest } from "node:http";
+import { createServer, request as httpRequest } from "node:http";
 import { join } from "node:path";
 import { launchChromium } from "../../scripts/chromium.mjs";
 import { bin, node24, root, systemNode } from "../../scripts/lib.mjs";
@@ -289,32 +289,99 @@ async function nodeRoads(report) {
   }
 }
 
-/** The README's Node quick start, as written there (only its port changed), against the
- * installed tarball: a tick arrives with an id, and a client resuming with that id gets only
- * what came after it. */
-async function checkQuickStart(report, label, node) {
+/** A README quick start (a channel ticking every second, served at /): a tick arrives with an
+ * id, and a client resuming with that id gets exactly what came after it. */
+async function checkTicks(report, name, port) {
   const seq = (id) => Number(/-(\d+)$/.exec(id ?? "")?.[1] ?? NaN);
+  const url = `http://127.0.0.1:${port}/`;
+  const first = await fetch(url);
+  const text = await readUntil(first, (t) => /id: \S+\nevent: tick\ndata: \{"at":\d+\}\n\n/.test(t));
+  const id = /id: (\S+)\nevent: tick/.exec(text)?.[1];
+  // Two more ticks go by, then resume from the first one: the replay starts right after it
+  // (ids are "<epoch>-<seq>"; a stream without the replay would start two or more later).
+  await new Promise((r) => setTimeout(r, 2300));
+  const resumed = await fetch(url, { headers: { "last-event-id": id ?? "" } });
+  const again = await readUntil(resumed, (t) => /id: \S+\nevent: tick/.test(t));
+  const next = /id: (\S+)\nevent: tick/.exec(again)?.[1];
+  report(name, first.headers.get("content-type") === "text/event-stream" && /^retry: \d+\n/.test(text) && id !== undefined
+    && seq(next) === seq(id) + 1 && !again.includes(`id: ${id}\n`), JSON.stringify({ text, again }));
+}
+
+/** The code block under `heading` in the README, its port 8080 replaced by `port`. */
+function readmeBlock(heading, port) {
   const readme = readFileSync(join(root, "README.md"), "utf8");
-  const code = /### Node \(≥ 20\.19\)\n\n```js\n([\s\S]*?)```/.exec(readme)?.[1] ?? "";
+  const at = readme.indexOf(`${heading}\n`);
+  const code = at < 0 ? "" : (/```js\n([\s\S]*?)```/.exec(readme.slice(at))?.[1] ?? "");
+  return code.includes("8080") ? code.replace("8080", String(port)) : "";
+}
+
+/** The README's Node quick start, as written there (only its port changed), against the
+ * installed tarball. */
+async function checkQuickStart(report, label, node) {
   const port = await freePort();
-  writeFileSync(join(app, "quickstart.mjs"), code.replace("8080", String(port)));
+  const code = readmeBlock("### Node (≥ 20.19)", port);
   const name = `${label}: the README's Node quick start (channel.pipe) streams ticks and resumes after Last-Event-ID`;
-  if (!code.includes("8080") || !code.includes(".pipe(")) return report(name, false, `quick start not found in README.md:\n${code}`);
+  if (!code.includes(".pipe(")) return report(name, false, "quick start not found in README.md");
+  writeFileSync(join(app, "quickstart.mjs"), code);
   await withServer(report, `${label} (README quick start)`, () => startServer(node, ["quickstart.mjs"], { url: `http://127.0.0.1:${port}` }),
-    async () => {
-      const url = `http://127.0.0.1:${port}/`;
-      const first = await fetch(url);
-      const text = await readUntil(first, (t) => /id: \S+\nevent: tick\ndata: \{"at":\d+\}\n\n/.test(t));
-      const id = /id: (\S+)\nevent: tick/.exec(text)?.[1];
-      // Two more ticks go by, then resume from the first one: the replay starts right after it
-      // (ids are "<epoch>-<seq>"; a stream without the replay would start two or more later).
-      await new Promise((r) => setTimeout(r, 2300));
-      const resumed = await fetch(url, { headers: { "last-event-id": id ?? "" } });
-      const again = await readUntil(resumed, (t) => /id: \S+\nevent: tick/.test(t));
-      const next = /id: (\S+)\nevent: tick/.exec(again)?.[1];
-      report(name, first.headers.get("content-type") === "text/event-stream" && /^retry: \d+\n/.test(text) && id !== undefined
-        && seq(next) === seq(id) + 1 && !again.includes(`id: ${id}\n`), JSON.stringify({ text, again }));
-    });
+    () => checkTicks(report, name, port));
+}
+
+/**
+ * A registry of one package on 127.0.0.1: the packed tarball as `eric-sse`, so Deno can import
+ * `npm:eric-sse` as the README says (every other name answers 404).
+ * @returns {Promise<{ url: string, served: string[], close: () => Promise<void> }>}
+ */
+async function localRegistry(tarball) {
+  const bytes = readFileSync(tarball);
+  const manifest = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}/`;
+  const file = `eric-sse-${manifest.version}.tgz`;
+  const version = {
+    name: manifest.name, version: manifest.version, type: manifest.type, exports: manifest.exports,
+    peerDependencies: manifest.peerDependencies, peerDependenciesMeta: manifest.peerDependenciesMeta,
+    dist: {
+      tarball: `${url}eric-sse/-/${file}`,
+      shasum: createHash("sha1").update(bytes).digest("hex"),
+      integrity: `sha512-${createHash("sha512").update(bytes).digest("base64")}`,
+    },
+  };
+  const packument = { name: manifest.name, "dist-tags": { latest: manifest.version }, versions: { [manifest.version]: version } };
+  const served = [];
+  const server = createServer((req, res) => {
+    const path = decodeURIComponent(new URL(req.url ?? "/", url).pathname);
+    served.push(path);
+    if (path === "/eric-sse") return res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(packument));
+    if (path === `/eric-sse/-/${file}`) return res.writeHead(200, { "content-type": "application/octet-stream" }).end(bytes);
+    res.writeHead(404).end();
+  });
+  await new Promise((resolve) => server.listen(port, "127.0.0.1", resolve));
+  return { url, served, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+/** The README's Deno quick start with `npm:eric-sse`, resolved from a local registry that
+ * serves the packed tarball, in a fresh DENO_DIR. */
+async function denoNpmSpecifier(report, tarball, deno) {
+  const port = await freePort();
+  const code = readmeBlock("### Deno", port);
+  const name = "Deno: the README's quick start with npm:eric-sse (from a registry serving the tarball) streams ticks and resumes after Last-Event-ID";
+  if (!code.includes('"npm:eric-sse"')) return report(name, false, "Deno quick start with npm:eric-sse not found in README.md");
+  const dir = join(cache, "deno-npm");
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "server.js"), code);
+  const registry = await localRegistry(tarball);
+  try {
+    const env = { ...QUIET, DENO_NO_UPDATE_CHECK: "1", NPM_CONFIG_REGISTRY: registry.url, DENO_DIR: join(dir, "deno-dir") };
+    await withServer(report, "Deno npm:eric-sse (README quick start)",
+      () => startServer(deno, ["run", "-A", "--no-prompt", "--no-config", "--no-lock", "server.js"], { cwd: dir, env, url: `http://127.0.0.1:${port}` }),
+      () => checkTicks(report, name, port));
+    report("Deno: npm:eric-sse was fetched from the local registry (the packed tarball, not a published one)",
+      registry.served.includes("/eric-sse") && registry.served.some((p) => p.endsWith(".tgz")), JSON.stringify(registry.served));
+  } finally {
+    await registry.close();
+  }
 }
 
 /** eric-sse, eric-sse/channel and eric-sse/client in one app (fixtures/node/subpaths.js). */
@@ -469,9 +536,10 @@ async function bunRoads(report) {
   await checkSubpaths(report, `Bun ${version}`, bun, ["node/subpaths.js"]);
 }
 
-async function denoRoads(report) {
+async function denoRoads(report, tarball) {
   copyFixture("deno");
   const deno = bin("deno");
+  await denoNpmSpecifier(report, tarball, deno);
   const version = (await sh(deno, ["--version"])).out.split("\n")[0];
   await withServer(report, `${version} (installed tarball, node_modules)`,
     () => startServer(deno, ["run", "-A", "--no-prompt", "--node-modules-dir=manual", "deno/server.js"], { env: { ...QUIET, DENO_NO_UPDATE_CHECK: "1" } }),
@@ -510,7 +578,7 @@ export async function runPackaging(report) {
   t = Date.now(); await typeProjects(report); lap("tsc projects", t);
   t = Date.now(); await nodeRoads(report); lap("Node", t);
   t = Date.now(); await bunRoads(report); lap("Bun", t);
-  t = Date.now(); await denoRoads(report); lap("Deno", t);
+  t = Date.now(); await denoRoads(report, tarball); lap("Deno", t);
   t = Date.now(); await wranglerRoads(report); lap("wrangler", t);
   const context = await launchChromium();
   try {

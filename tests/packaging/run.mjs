@@ -2,7 +2,7 @@
 // scratch app (.cache/packaging/app, reinstalled only when the tarball changes), copies the
 // fixture projects (tests/packaging/fixtures/<tool>) and the TypeScript projects (tests/types)
 // into it, then builds and runs each for real: wrangler dev, esbuild (browser page, module
-// service worker, Node bundles), Vite (build + preview: page, Web Worker, WorkerPool), Bun,
+// service worker, Node bundles), Vite (build + preview: page, Web Worker, WorkerPool), webpack, Bun,
 // Deno, plain Node (ESM, require, eric-sse/init) and tsc --strict under bundler, node16,
 // nodenext and a Node-only lib. Pages run in headless Chromium; servers are reached over
 // 127.0.0.1. Every tool is the repository's own devDependency (locked in package-lock.json).
@@ -505,6 +505,26 @@ async function viteRoads(report, context) {
     });
 }
 
+/** webpack 5 (production, ES module output) with no recipe: the .wasm must be emitted and a
+ * plain init() must find it. */
+async function webpackRoads(report, context) {
+  copyFixture("webpack");
+  const cwd = join(app, "webpack");
+  const webpack = join(root, "node_modules", "webpack-cli", "bin", "cli.js");
+  const built = await sh(node24, [webpack, "--config", "webpack.config.mjs"], { cwd });
+  report("webpack 5 build (production, ES module output) of a page importing eric-sse/init", built.status === 0, built.out.slice(-2000));
+  if (built.status !== 0) return;
+  const files = readdirSync(join(cwd, "dist"));
+  report("webpack: one .wasm emitted", files.filter((f) => f.endsWith(".wasm")).length === 1, files.join(", "));
+  cpSync(join(cwd, "public", "index.html"), join(cwd, "dist", "index.html"));
+  const server = await serve({ base: join(cwd, "dist") });
+  try {
+    await pageResults(report, context, "webpack page, init() with no argument (Chromium)", `${server.url}/index.html`);
+  } finally {
+    await server.close();
+  }
+}
+
 async function wranglerRoads(report) {
   copyFixture("wrangler");
   const cwd = join(app, "wrangler");
@@ -585,6 +605,7 @@ export async function runPackaging(report) {
     t = Date.now(); await readmeBrowser(report, context); lap("README browser page", t);
     t = Date.now(); await esbuildRoads(report, context); lap("esbuild", t);
     t = Date.now(); await viteRoads(report, context); lap("Vite", t);
+    t = Date.now(); await webpackRoads(report, context); lap("webpack", t);
   } finally {
     await context.close();
   }

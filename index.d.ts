@@ -180,8 +180,8 @@ export class Channel<T = Json> {
   /** @throws InvalidOptionError for an option out of its kind or range. */
   constructor(options?: ChannelOptions);
   readonly id: string;
-  /** The settings in force, defaults filled in. */
-  readonly options: Required<ChannelOptions>;
+  /** The settings in force, defaults filled in (the backplane, if any, is not among them). */
+  readonly options: Required<Omit<ChannelOptions, "backplane">>;
   /** True once notifyEnd() was called. */
   readonly ended: boolean;
   /** The id of the last message, or undefined before the first. */
@@ -390,10 +390,14 @@ export interface ParserHandlers {
   /** A `retry:` field of ASCII digits only, in milliseconds. */
   onRetry?(ms: number): void;
   onComment?(text: string): void;
+  /** The last event id changed: a block ended with a new `id` (before that block's event, if any). */
+  onId?(lastEventId: string): void;
   /** A line over maxLineBytes was skipped. Without it, feed() throws the ParseError. */
   onError?(error: ParseError): void;
   /** Skip and report lines longer than this many bytes (0: no limit). */
   maxLineBytes?: number;
+  /** Drop (and report) an event whose data passes this many bytes (0: no limit). */
+  maxEventBytes?: number;
   /** Seed the last event id (resuming a stream). */
   lastEventId?: string;
 }
@@ -404,8 +408,11 @@ export interface Parser {
   /** Starts a new stream (BOM expected again, partial event dropped); keeps lastEventId. */
   reset(): void;
   readonly lastEventId: string;
+  /** Bytes held for the line and event being read (bounded when both limits are set). */
+  readonly bufferedBytes: number;
 }
 
+/** @throws InvalidOptionError for a limit that is not a non-negative integer; TypeError without `onEvent`. */
 export function createParser(handlers: ParserHandlers): Parser;
 
 /** Bytes or strings in, SseEvent out: `body.pipeThrough(new SseParserStream())`. */
@@ -487,20 +494,7 @@ export class ConnectionError extends EricSseError {
   readonly attempts: number | undefined;
 }
 
-// ---- EventSource, and the parser and client options that came with it ----
-// (Added with the EventSource class; the interfaces below merge into the declarations above.)
-
-export interface ParserHandlers {
-  /** The last event id changed: a block ended with a new `id` (before that block's event, if any). */
-  onId?(lastEventId: string): void;
-  /** Drop (and report) an event whose data passes this many bytes (0: no limit). */
-  maxEventBytes?: number;
-}
-
-export interface Parser {
-  /** Bytes held for the line and event being read (bounded when both limits are set). */
-  readonly bufferedBytes: number;
-}
+// ---- EventSource, and the parser stream and client options ----
 
 export interface SseParserStreamOptions {
   onRetry?(ms: number): void;

@@ -1,8 +1,7 @@
 // `npm run bench` (run by scripts/bench.mjs under `node --expose-gc`): every scenario side by
 // side in one run, one table of figures and ratios, written to bench/RESULTS.md.
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
-import { gzipSync } from "node:zlib";
 import { Channel } from "eric-sse";
 import { initSync } from "../pkg/eric_sse.js";
 import {
@@ -10,9 +9,12 @@ import {
 } from "./fanout.mjs";
 import { fmt, sideBySide } from "./lib.mjs";
 import { benchDurable } from "./durable.mjs";
+import { benchCallgrind, CALLGRIND_SETUP } from "./callgrind.mjs";
 import { benchParse } from "./parse.mjs";
+import { benchPayload } from "./payload.mjs";
 import { benchPool } from "./pool.mjs";
 import { benchRedis } from "./redis.mjs";
+import { IMPORT_SPECS, benchSize } from "./size.mjs";
 import { benchSockets, socketRows } from "./sockets.mjs";
 
 const quick = process.argv.includes("--quick");
@@ -131,76 +133,54 @@ async function memory(n) {
 }
 
 function sizes() {
-  const gz = (buf) => gzipSync(buf, { level: 9 }).length;
-  const wasmBytes = readFileSync(new URL("../pkg/eric_sse_bg.wasm", import.meta.url));
-  // Every module under js/ (folders too) but the other entries and eric-sse/redis (a subpath).
-  const modules = readdirSync(new URL("../js/", import.meta.url), { recursive: true })
-    .filter((f) => f.endsWith(".js") && !/(^|\/)entry-/.test(f) && f !== "backplane/redis.js");
-  const js = ["pkg/eric_sse.js", "js/entry-node.js", ...modules.map((f) => `js/${f}`)]
-    .map((f) => readFileSync(new URL(`../${f}`, import.meta.url)));
-  const jsBytes = Buffer.concat(js);
-  row("Size: .wasm", `${fmt(wasmBytes.length / 1024)} KB raw, ${fmt(gz(wasmBytes) / 1024)} KB gzipped`, "", "≤ 40 KB gzipped", gz(wasmBytes) <= 40 * 1024);
-  row("Size: JS (glue + js/ + one entry)", `${fmt(jsBytes.length / 1024)} KB raw, ${fmt(gz(jsBytes) / 1024)} KB gzipped (as one file)`, "", "≤ 10 KB gzipped", gz(jsBytes) <= 10 * 1024);
+  const size = benchSize({ quick });
+  const kb = (n) => `${fmt(n / 1024)} KB`;
+  row("Size: .wasm", `${kb(size.wasm.raw)} raw, ${kb(size.wasm.zipped)} gzipped`, "", "≤ 40 KB gzipped (issue 6)", size.wasm.zipped <= 40 * 1024,
+    "one .wasm for every entry: the core, the hub's decoder and the SIMD128 parser (opt-level 3; see Cargo.toml)");
+  const entry = (name, e) => `${name} ${kb(e.zipped)} (${e.files} files, ${kb(e.raw)} raw)`;
+  row("Size: JS each entry loads in Node (dist/, each file gzipped)",
+    [entry("eric-sse/channel", size.entries.channel), entry("eric-sse/client", size.entries.client), entry("eric-sse", size.entries.full)].join("; "),
+    "", "≤ 10 KB gzipped for the channel entry", size.entries.channel.zipped <= 10 * 1024,
+    "every entry loads the wasm-bindgen glue for the whole core (one .wasm, one glue)");
+  row("Size: a consumer's minified esbuild bundle",
+    `import { Channel } from "eric-sse/channel": ${kb(size.consumer.channel.zipped)} gzipped; import { connect } from "eric-sse/client": ${kb(size.consumer.client.zipped)} gzipped`,
+    "", "≤ 10 KB gzipped", size.consumer.channel.zipped <= 10 * 1024 && size.consumer.client.zipped <= 10 * 1024, "the .wasm not included");
+  for (const { version, times } of [size.imports.node20, size.imports.node24]) {
+    const t = (spec) => `${fmt(times[spec].median, 1)} ms (min ${fmt(times[spec].min, 1)})`;
+    row(`Cold import in a fresh Node ${version} process (median of ${quick ? 5 : 21})`,
+      IMPORT_SPECS.map((spec) => `${spec} ${t(spec)}`).join("; "),
+      `${fmt(times["eric-sse/channel"].median / times["eventsource-parser"].median, 1)}× eventsource-parser`,
+      "≤ 15 ms for eric-sse/channel on Node 20", !version.startsWith("v20") || times["eric-sse/channel"].median <= 15,
+      "the time of `await import()` alone; eric-sse's includes compiling and instantiating the .wasm");
+  }
 }
 
 const started = Date.now();
 console.log("eric-sse bench: each scenario runs its contenders interleaved; ratios are from this run.\n");
-await fanout(1000, 200);
-await fanout(10000, 50);
-await single(100000);
-await coreBroadcast(10000, 50);
-await memory(quick ? 20000 : 100000);
-const parse = await benchParse({ rounds: quick ? 2 : 7 });
-row("Parse: bytes → events (8 MB, 16 KiB chunks)", parse.rows.map((r) => `${r[0]} ${r[1]}`).join("; "),
-  `${fmt(parse.ratio, 2)}× eventsource-parser`, parse.goalText, parse.ratio >= parse.goal && parse.same, parse.check);
-const pool = await benchPool({ rounds: quick ? 1 : 3 });
-row("Pool: hash 1 MiB per task, 2 workers", pool.heavy.figures,
-  `${fmt(pool.heavy.vsInline, 2)}× inline, ${fmt(pool.heavy.vsWorkerpool, 2)}× workerpool`, "≥ 1.8× inline on 2 cores",
-  pool.heavy.vsInline >= 1.8 && pool.heavy.same, pool.heavy.same ? "every hash checked against the inline result" : "RESULTS DIFFER");
-row("Pool: per-task overhead (tiny tasks)", pool.tiny.figures, `${fmt(pool.tiny.ratio, 2)}× workerpool's speed`,
-  "no worse than workerpool", pool.tiny.ratio >= 1 && pool.tiny.same);
-const durable = await benchDurable({ m: quick ? 200 : 500 });
-row(`Durable Objects: publishes into one channel object, ${durable.n} SSE readers, ${durable.inFlight} in flight (real workerd, SQLite on disk)`,
-  `durable ${fmt(durable.durable.publishRate, 0)} publishes/s, ${fmt(durable.durable.deliverRate, 0)} delivered/s; `
-    + `single-isolate hub (examples/cloudflare) ${fmt(durable.isolate.publishRate, 0)} publishes/s, ${fmt(durable.isolate.deliverRate, 0)} delivered/s`,
-  `${fmt(durable.durable.publishRate / durable.isolate.publishRate, 2)}× the single-isolate hub's publish rate`,
-  "every message reaches every reader", durable.durable.complete && durable.isolate.complete,
-  `${durable.m} messages; each publish is a request to the front, one to the object and an SQLite write before the reply; the HTTP client shares the cores`);
-const redis = await benchRedis({ quick });
-if (redis) {
-  const perSecond = (r) => `${fmt(r.rate.perSecond, 0)} msg/s (${fmt(r.rate.perSecond * r.rate.readers / 1000, 1)} k deliveries/s)`;
-  const ms = (v) => `${fmt(v, 1)} ms`;
-  row(`Redis backplane: messages/s end to end (POST → Redis → 2 processes → ${redis.redis.rate.readers} SSE readers)`,
-    `Redis ${perSecond(redis.redis)}; one process without Redis, ${redis.single.rate.readers} readers: ${perSecond(redis.single)}`,
-    `${fmt(redis.redis.rate.perSecond / redis.single.rate.perSecond, 2)}× the single process`,
-    "every message on every reader, once, in one order", redis.redis.rate.complete && redis.single.rate.complete,
-    `${redis.redis.rate.count} messages, 16 POSTs in flight, readers over HTTP in the bench process; ` +
-    `the adapter alone (append → follower, one process): ${fmt(redis.adapter, 0)} appends/s`);
-  row("Redis backplane: publish-to-delivery latency (paced, one POST every 5 ms)",
-    `Redis p50 ${ms(redis.redis.latency.p50)}, p99 ${ms(redis.redis.latency.p99)}; one process p50 ${ms(redis.single.latency.p50)}, p99 ${ms(redis.single.latency.p99)}`,
-    `+${ms(redis.redis.latency.p50 - redis.single.latency.p50)} at p50`, "measured beside the single process",
-    redis.redis.latency.complete && redis.single.latency.complete, "from before the POST to the event parsed on each reader (one clock)");
-} else {
-  row("Redis backplane", "not measured: no /usr/bin/redis-server (npm run setup -- --redis)", "", "measured", false);
+/** Runs a scenario; one that throws is a failed row, and the others still run. */
+async function scenario(name, fn) {
+  try {
+    await fn();
+  } catch (error) {
+    row(name, `the scenario threw: ${error?.name ?? "Error"}: ${error?.message ?? error}`, "", "runs to the end", false);
+  }
 }
-try {
-  for (const r of socketRows(await benchSockets({ quick }))) row(r.scenario, r.figures, r.ratio, r.goal, r.met, r.note);
-} catch (error) {
-  row("Sockets: fan-out over 127.0.0.1", `not measured: ${error.message}`, "", "measured", false);
-}
-sizes();
 
-const cpu = cpus()[0]?.model ?? "unknown CPU";
-const machine = `${cpu}, ${cpus().length} cores, ${fmt(totalmem() / 2 ** 30, 0)} GiB; Node ${process.version}; ${new Date().toISOString().slice(0, 10)}`;
-const table = [
-  "| scenario | figures | ratio | goal | met |",
-  "|---|---|---|---|---|",
-  ...rows.map((r) => `| ${r.scenario} | ${r.figures}${r.note ? `<br><sub>${r.note}</sub>` : ""} | ${r.ratio} | ${r.goal} | ${r.met ? "yes" : "**no**"} |`),
-].join("\n");
-for (const r of rows) {
-  console.log(`${r.met ? "met " : "MISS"}  ${r.scenario}\n      ${r.figures}${r.ratio ? `\n      → ${r.ratio}` : ""}   (goal: ${r.goal})${r.note ? `\n      ${r.note}` : ""}`);
-}
-const notes = readFileSync(new URL("./NOTES.md", import.meta.url), "utf8");
-writeFileSync(new URL("./RESULTS.md", import.meta.url),
-  `# Benchmark results\n\nMachine: ${machine}. Generated by \`npm run bench\` in ${Math.round((Date.now() - started) / 1000)} s.\n\n${table}\n\n${notes}`);
-console.log(`\nwrote bench/RESULTS.md (${Math.round((Date.now() - started) / 1000)} s)`);
+await scenario("Fan-out 1,000×200", () => fanout(1000, 200));
+await scenario("Fan-out 10,000×50", () => fanout(10000, 50));
+await scenario("Single stream, 100,000 messages", () => single(100000));
+await scenario("Core: broadcast into 10,000 queues", () => coreBroadcast(10000, 50));
+await scenario("Memory: idle listeners", () => memory(quick ? 20000 : 100000));
+await scenario("Payloads", async () => {
+  for (const r of await benchPayload({ rounds: quick ? 1 : 5 })) {
+    const size = r.bytes >= 1024 * 1024 ? "1 MiB" : `${r.bytes / 1024} KiB`;
+    row(`Payload ${size}: broadcast → stream bytes`,
+      `eric-sse ${fmt(r.us.broadcast, 1)} µs; JSON.stringify alone ${fmt(r.us.stringify, 1)} µs; naive (stringify, frame, encode, enqueue, read) ${fmt(r.us.naive, 1)} µs`,
+      `${fmt(r.broadcast, 2)}× JSON.stringify, ${fmt(r.broadcastVsNaive, 2)}× naive`, "≥ 0.5× JSON.stringify", r.broadcast >= 0.5 && r.same,
+      `${r.jsonBytes.toLocaleString("en-US")} B of JSON, ${r.count} messages per round`);
+    row(`Payload ${size}: dispatch → deliverNext`,
+      `eric-sse ${fmt(r.us.deliverNext, 1)} µs; JSON.stringify ${fmt(r.us.stringify, 1)} µs; JSON.parse(JSON.stringify()) ${fmt(r.us.stringifyParse, 1)} µs`,
+      `${fmt(r.deliverNext, 2)}× JSON.stringify, ${fmt(r.deliverNextVsRoundTrip, 2)}× stringify + parse`, "≥ 0.5× JSON.stringify (the floor: deliverNext returns the parsed payload, so stringify + parse)",
+      r.deliverNextVsRoundTrip >= 0.5 && r.same);
+  }
+});

@@ -217,9 +217,9 @@ export class EventSource extends EventTarget {
   static OPEN = OPEN;
   static CLOSED = CLOSED;
   /** The constants on instances too, as the browser's EventSource has them. */
-  get CONNECTING() { return CONNECTING; }
-  get OPEN() { return OPEN; }
-  get CLOSED() { return CLOSED; }
+  get CONNECTING() { return /** @type {0} */ (CONNECTING); }
+  get OPEN() { return /** @type {1} */ (OPEN); }
+  get CLOSED() { return /** @type {2} */ (CLOSED); }
 
   #url;
   #options;
@@ -275,7 +275,7 @@ export class EventSource extends EventTarget {
   }
   /** 0 connecting (or waiting to reconnect), 1 open, 2 closed. */
   get readyState() {
-    return this.#state;
+    return /** @type {0 | 1 | 2} */ (this.#state);
   }
   /** The last event ID string: sent as Last-Event-ID on reconnection. */
   get lastEventId() {

@@ -1,13 +1,74 @@
 // createParser() and SseParserStream: the Rust incremental parser (WHATWG rules) behind an
-// eventsource-parser-like API. One wasm call per chunk returns every item it completed.
+// eventsource-parser-like API. A chunk is written straight into wasm memory; one wasm call finds
+// its lines and transcodes them to UTF-16 (SIMD128) and leaves one UTF-16 text and an index of
+// items (src/sse/parse16.rs); JS makes one string of the text and each field is a slice of it.
 
 import { RawParser } from "../pkg/eric_sse.js";
 import { ParseError, WasmTrapError } from "./errors.js";
-import { assertReady, coreGeneration, trapped } from "./wasm.js";
+import { assertReady, coreGeneration, coreMemory, trapped } from "./wasm.js";
 
-const CR = "\r";
-// The spec's UTF-8 decode: invalid bytes become U+FFFD. The batch never starts with a BOM.
-const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
+// Index tags (src/sse/parse16.rs, `tag`).
+const EVENT_MESSAGE = 1;
+const EVENT_SAME = 2;
+const EVENT_TYPED = 3;
+const ID = 4;
+const RETRY = 5;
+const COMMENT = 6;
+const LINE_TOO_LONG = 7;
+const HIGH = 4294967296;
+/** Bytes (and string units) per wasm call: bounds the input and output buffers in wasm memory. */
+const PIECE = 65536;
+const STRING_PIECE = 16384;
+
+const encoder = new TextEncoder();
+// UTF-16 → string: Node's Buffer#ucs2Slice is a copy; elsewhere TextDecoder("utf-16le") (no BOM
+// stripping: a U+FEFF in the text is data), or String.fromCharCode for short texts.
+const NodeBuffer = /** @type {any} */ (globalThis).Buffer;
+const ucs2Slice = typeof NodeBuffer?.prototype?.ucs2Slice === "function" ? NodeBuffer.prototype.ucs2Slice : null;
+/** @type {TextDecoder | null} */
+let utf16 = null;
+try {
+  utf16 = new TextDecoder("utf-16le", { ignoreBOM: true });
+} catch {
+  utf16 = null;
+}
+
+/** Views of wasm memory, made again when it grows (growing detaches the old buffer). */
+const mem = {
+  /** @type {WebAssembly.Memory | null} */ memory: null,
+  /** @type {ArrayBuffer | null} */ buffer: null,
+  bytes: new Uint8Array(0),
+  words: new Uint32Array(0),
+  /** @type {any} */ node: null,
+};
+
+function refresh() {
+  const memory = /** @type {WebAssembly.Memory} */ (coreMemory());
+  if (memory !== mem.memory) {
+    mem.memory = memory;
+    mem.buffer = null;
+  }
+  const buffer = memory.buffer;
+  if (buffer !== mem.buffer) {
+    mem.buffer = buffer;
+    mem.bytes = new Uint8Array(buffer);
+    mem.words = new Uint32Array(buffer);
+    mem.node = ucs2Slice ? NodeBuffer.from(buffer) : null;
+  }
+}
+
+/** The string of `length` UTF-16 units at `address` in wasm memory. */
+function textAt(address, length) {
+  if (length === 0) return "";
+  if (mem.node) return ucs2Slice.call(mem.node, address, address + 2 * length);
+  const units = new Uint16Array(/** @type {ArrayBuffer} */ (mem.buffer), address, length);
+  if (utf16 && length > 64) return utf16.decode(units);
+  let text = "";
+  for (let at = 0; at < length; at += 8192) {
+    text += String.fromCharCode.apply(null, /** @type {any} */ (units.subarray(at, at + 8192)));
+  }
+  return text;
+}
 
 /**
  * @param {string} message
@@ -18,45 +79,57 @@ function parseError(message, type, limit) {
   return new ParseError(message, { type, limit });
 }
 
-/** @param {string} name @param {any} value */
-function checkLimit(name, value) {
-  if (!(Number.isSafeInteger(value) && value >= 0)) {
-    throw new RangeError(`eric-sse: ${name} must be a non-negative integer (0: no limit)`);
-  }
-}
-
 /**
- * Calls the handlers for each item of a packed batch (see RawParser in src/bindings.rs).
- * `state.id` is the last event id in force: `I` items change it, events carry it.
+ * Calls the handlers for each item of the index. `state.id` is the last event id in force (`ID`
+ * items change it, events carry it), `state.type` the last type handed out (`EVENT_TYPED`).
+ * @param {string} text
+ * @param {Uint32Array} index
  */
-function deliver(packed, handlers, state, failures) {
-  const parts = packed.split(CR);
-  const end = parts.length - 1;
-  for (let i = 0; i < end; i += 1) {
-    const head = parts[i];
-    switch (head.charCodeAt(0)) {
-      case 69: // E: type, data
-        handlers.onEvent({ type: head.slice(1), data: parts[i + 1], lastEventId: state.id });
-        i += 1;
-        break;
-      case 73: // I: the last event id changed
-        state.id = head.slice(1);
-        handlers.onId?.(state.id);
-        break;
-      case 82: // R
-        handlers.onRetry?.(Number(head.slice(1)));
-        break;
-      case 67: // C
-        handlers.onComment?.(head.slice(1));
-        break;
-      default: { // X: a line over maxLineBytes was skipped; Z: an event over maxEventBytes dropped
-        const limit = Number(head.slice(1));
-        const error = head.charCodeAt(0) === 88
-          ? parseError(`a line exceeded maxLineBytes (${limit}) and was skipped`, "line-too-long", limit)
-          : parseError(`an event's data exceeded maxEventBytes (${limit}) and was dropped`, "event-too-long", limit);
-        if (handlers.onError) handlers.onError(error);
-        else failures.push(error);
+function deliver(text, index, handlers, state, failures) {
+  const end = index.length;
+  let i = 0;
+  try {
+    while (i < end) {
+      const at = i;
+      const tag = index[at];
+      i += tag === EVENT_TYPED ? 5 : 3;
+      switch (tag) {
+        case EVENT_MESSAGE:
+          handlers.onEvent({ type: "message", data: text.slice(index[at + 1], index[at + 2]), lastEventId: state.id });
+          break;
+        case EVENT_SAME:
+          handlers.onEvent({ type: state.type, data: text.slice(index[at + 1], index[at + 2]), lastEventId: state.id });
+          break;
+        case EVENT_TYPED:
+          state.type = text.slice(index[at + 3], index[at + 4]);
+          handlers.onEvent({ type: state.type, data: text.slice(index[at + 1], index[at + 2]), lastEventId: state.id });
+          break;
+        case ID:
+          state.id = text.slice(index[at + 1], index[at + 2]);
+          handlers.onId?.(state.id);
+          break;
+        case RETRY:
+          handlers.onRetry?.(index[at + 1] + index[at + 2] * HIGH);
+          break;
+        case COMMENT:
+          handlers.onComment?.(text.slice(index[at + 1], index[at + 2]));
+          break;
+        default: { // a line over maxLineBytes was skipped, or an event over maxEventBytes dropped
+          const limit = index[at + 1] + index[at + 2] * HIGH;
+          const error = tag === LINE_TOO_LONG
+            ? parseError(`a line exceeded maxLineBytes (${limit}) and was skipped`, "line-too-long", limit)
+            : parseError(`an event's data exceeded maxEventBytes (${limit}) and was dropped`, "event-too-long", limit);
+          if (handlers.onError) handlers.onError(error);
+          else failures.push(error);
+        }
       }
+    }
+  } finally {
+    // A handler threw: the rest is not delivered, but the id and type it set still hold (the
+    // wasm parser has moved on with them).
+    for (; i < end; i += index[i] === EVENT_TYPED ? 5 : 3) {
+      if (index[i] === EVENT_TYPED) state.type = text.slice(index[i + 3], index[i + 4]);
+      else if (index[i] === ID) state.id = text.slice(index[i + 1], index[i + 2]);
     }
   }
 }
@@ -77,21 +150,27 @@ export function createParser(handlers) {
     throw new TypeError("eric-sse: createParser needs { onEvent(event) }");
   }
   const { maxLineBytes = 0, maxEventBytes = 0, lastEventId } = handlers;
-  checkLimit("maxLineBytes", maxLineBytes);
-  checkLimit("maxEventBytes", maxEventBytes);
   assertReady();
-  const state = { id: lastEventId === undefined || lastEventId === null ? "" : String(lastEventId) };
+  const state = { id: lastEventId === undefined || lastEventId === null ? "" : String(lastEventId), type: "message" };
   const make = () => {
-    const parser = new RawParser(maxLineBytes, maxEventBytes);
+    // The core checks the limits (InvalidOptionError); a non-number is not coerced.
+    let parser;
+    try {
+      parser = new RawParser(typeof maxLineBytes === "number" ? maxLineBytes : NaN, typeof maxEventBytes === "number" ? maxEventBytes : NaN);
+    } catch (error) {
+      throw trapped(error);
+    }
     if (state.id !== "") parser.lastEventId = state.id;
     return parser;
   };
   let raw = make();
+  let header = raw.header() >>> 2;
   let generation = coreGeneration();
   /** The core parser; after the instance trapped and was replaced, a new one (see js/wasm.js). */
   const core = ({ resetting = false } = {}) => {
     if (generation !== coreGeneration()) {
       raw = make();
+      header = raw.header() >>> 2;
       generation = coreGeneration();
       if (!resetting) {
         throw new WasmTrapError("eric-sse: the WebAssembly instance was replaced; the parser starts again and the event it was reading is lost");
@@ -99,30 +178,63 @@ export function createParser(handlers) {
     }
     return raw;
   };
+  /** Parses `length` bytes written at the input address, then delivers what they completed. */
+  const parse = (length, failures) => {
+    const words = raw.feed(length);
+    if (words === 0) return;
+    refresh();
+    const head = mem.words;
+    const text = textAt(head[header], head[header + 1]);
+    const start = head[header + 2] >>> 2;
+    // A copy: a handler may feed again or grow wasm memory while we read.
+    deliver(text, head.slice(start, start + words), handlers, state, failures);
+  };
+  /** @param {Uint8Array} bytes */
+  const feedBytes = (bytes, failures) => {
+    for (let at = 0; at < bytes.length; at += PIECE) {
+      const piece = bytes.length <= PIECE ? bytes : bytes.subarray(at, at + PIECE);
+      const address = core().input(piece.length);
+      refresh();
+      mem.bytes.set(piece, address);
+      parse(piece.length, failures);
+    }
+  };
+  /** @param {string} text */
+  const feedString = (text, failures) => {
+    for (let at = 0; at < text.length;) {
+      let end = Math.min(at + STRING_PIECE, text.length);
+      const last = text.charCodeAt(end - 1);
+      if (end < text.length && last >= 0xd800 && last <= 0xdbff) end -= 1;
+      const piece = at === 0 && end === text.length ? text : text.slice(at, end);
+      const room = piece.length * 3;
+      const address = core().input(room);
+      refresh();
+      const { written } = encoder.encodeInto(piece, mem.bytes.subarray(address, address + room));
+      parse(written, failures);
+      at = end;
+    }
+  };
   // A string chunk may end inside a surrogate pair: hold the high half for the next chunk.
   let highSurrogate = "";
   return {
     feed(chunk) {
-      let packed;
+      const failures = [];
       try {
-        if (chunk instanceof Uint8Array) packed = core().feed(chunk);
+        if (chunk instanceof Uint8Array) feedBytes(chunk, failures);
         else if (typeof chunk === "string") {
           let text = highSurrogate + chunk;
           const last = text.charCodeAt(text.length - 1);
           highSurrogate = last >= 0xd800 && last <= 0xdbff ? text.slice(-1) : "";
           if (highSurrogate) text = text.slice(0, -1);
-          packed = core().feedText(text);
+          feedString(text, failures);
         }
         else if (ArrayBuffer.isView(chunk) || chunk instanceof ArrayBuffer) {
           const view = /** @type {any} */ (chunk);
-          packed = core().feed(new Uint8Array(view.buffer ?? view, view.byteOffset ?? 0, view.byteLength));
+          feedBytes(new Uint8Array(view.buffer ?? view, view.byteOffset ?? 0, view.byteLength), failures);
         } else throw new TypeError("eric-sse: feed() takes a Uint8Array or a string");
       } catch (error) {
         throw trapped(error);
       }
-      if (packed.length === 0) return;
-      const failures = [];
-      deliver(decoder.decode(packed), handlers, state, failures);
       if (failures.length > 0) throw failures[0];
     },
     reset() {

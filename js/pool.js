@@ -55,8 +55,13 @@ function compiledModule() {
   return module;
 }
 
-/** The worker side of a pool: answers `run` messages with `tasks[name](payload)`. Returns
- * `tasks`, so one module can both serve workers and hand its tasks to an inline pool. */
+/**
+ * The worker side of a pool: answers `run` messages with `tasks[name](payload)`. Returns
+ * `tasks`, so one module can both serve workers and hand its tasks to an inline pool.
+ * @template {Record<string, (payload: any) => unknown>} T
+ * @param {T} tasks
+ * @returns {T}
+ */
 export function serve(tasks) {
   const setup = (post, listen) => {
     listen(async (message) => {
@@ -189,7 +194,10 @@ export class WorkerPool {
     });
   }
 
-  /** Finishes queued and running tasks, then ends the workers; new runs are refused. */
+  /**
+   * Finishes queued and running tasks, then ends the workers; new runs are refused.
+   * @returns {Promise<void>}
+   */
   close() {
     this.#closing ??= new Promise((resolve) => { this.#whenIdle = resolve; });
     this.#pump();

@@ -11,6 +11,8 @@ import { setup } from "./setup.mjs";
 const FEATURES = [
   "--enable-bulk-memory", "--enable-nontrapping-float-to-int", "--enable-sign-ext",
   "--enable-mutable-globals", "--enable-reference-types", "--enable-multivalue",
+  // The parser's SIMD128 code (.cargo/config.toml builds wasm32 with +simd128).
+  "--enable-simd",
 ];
 
 export function build() {

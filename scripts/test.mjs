@@ -140,6 +140,8 @@ const started = Date.now();
 setup({ browser: true });
 build();
 await stage("cargo test (Rust core)", "cargo", ["test", "--quiet"], cargoCounts);
+await stage("cargo test wasm32 + SIMD128 under Node (tests/parser.rs: SIMD vs scalar vs byte parser)", process.execPath,
+  ["scripts/wasm-test.mjs"], cargoCounts);
 await stage("cargo clippy (no unwrap/expect/panic/indexing outside tests)", "cargo",
   ["clippy", "--all-targets", "--quiet", "--", "-D", "warnings"], exitOnly);
 await stage("cargo clippy wasm32 (bindings)", "cargo",
@@ -151,7 +153,7 @@ const { freePort } = await import("./workerd.mjs");
 const sseServer = await startSseTestServer();
 const env = { ...process.env, NO_COLOR: "1", SSE_TEST_SERVER: sseServer.url,
   SSE_DEAD_URL: `http://127.0.0.1:${await freePort()}/sse` };
-const nodeArgs = ["--test", "--test-reporter=tap", "tests/node/suite.test.mjs", "tests/node/trap.test.mjs", "tests/node/sink.test.mjs"];
+const nodeArgs = ["--test", "--test-reporter=tap", "tests/node/suite.test.mjs", "tests/node/trap.test.mjs", "tests/node/sink.test.mjs", "tests/node/parser-paths.test.mjs"];
 for (const node of [systemNode(), node24]) {
   const version = spawnSync(node, ["--version"], { encoding: "utf8" }).stdout.trim();
   await stage(`Node ${version} (node:test)`, node, nodeArgs, tapCounts, { env });

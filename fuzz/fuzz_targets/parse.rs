@@ -2,10 +2,12 @@
 //! picks the limits), parsing in chunks must equal parsing whole; every event must hold to the
 //! format's invariants and carry the last committed id; what the parser holds must stay bounded
 //! when both limits are set; a reset drops the block being read but keeps the committed id; and
-//! encoding what was parsed must parse back to the same events.
+//! encoding what was parsed must parse back to the same events. The UTF-16 parser behind
+//! `createParser` (`Utf16Parser`), on its block (SIMD) path and on its scalar path, must give
+//! exactly the byte parser's items on the same chunks, and stay under the same bound.
 #![no_main]
 
-use eric_sse::sse::{encode, Frame, Item, Parser};
+use eric_sse::sse::{encode, Frame, Item, Parser, Reader, Utf16Parser};
 use libfuzzer_sys::fuzz_target;
 
 #[derive(Debug, PartialEq)]
@@ -38,6 +40,30 @@ fn run(parser: &mut Parser, chunks: &[&[u8]], bound: Option<usize>) -> Vec<Got> 
     out
 }
 
+/// The items of the byte parser and of both paths of the UTF-16 parser, as text, compared.
+fn differential(limits: (Option<usize>, Option<usize>), chunks: &[&[u8]], bound: Option<usize>) {
+    let mut bytes = Parser::with_limits(limits.0, limits.1);
+    let mut want = Vec::new();
+    for chunk in chunks {
+        bytes.feed(chunk, &mut |item| want.push(format!("{item:?}")));
+    }
+    for scalar in [false, true] {
+        let mut parser = Utf16Parser::with_limits(limits.0, limits.1);
+        parser.set_scalar(scalar);
+        let mut reader = Reader::default();
+        let mut got = Vec::new();
+        for chunk in chunks {
+            parser.feed(chunk);
+            reader.read(&parser, &mut |item| got.push(format!("{item:?}")));
+            if let Some(bound) = bound {
+                assert!(parser.buffered_bytes() <= bound, "UTF-16 parser holds {} > {bound}", parser.buffered_bytes());
+            }
+        }
+        assert_eq!(got, want, "UTF-16 parser (scalar: {scalar}) differs from the byte parser");
+        assert_eq!(parser.last_event_id(), bytes.last_event_id());
+    }
+}
+
 /// 0: no limits; 1..=127: a line limit; 128..: both limits (small, so the fuzzer reaches them).
 fn limits(byte: u8) -> (Option<usize>, Option<usize>) {
     match byte {
@@ -65,6 +91,8 @@ fuzz_target!(|input: &[u8]| {
         rest = tail;
     }
     assert_eq!(run(&mut make(), &chunks, bound), whole, "chunked parse differs from whole parse");
+    differential((max_line, max_event), &chunks, bound);
+    differential((max_line, max_event), &[body], bound);
 
     // A cut anywhere, then reset: the committed id is the last one reported before the cut.
     let cut = (state as usize) % (body.len() + 1);

@@ -116,7 +116,7 @@ impl<'a> Iterator for Lines<'a> {
         let rest = self.rest?;
         // CR and LF are ASCII, so a byte search finds the same (char-boundary) positions as a
         // char search, without decoding UTF-8 on the way.
-        match rest.bytes().position(|b| b == b'\r' || b == b'\n') {
+        match line_break(rest.as_bytes()) {
             None => {
                 self.rest = None;
                 Some(rest)
@@ -129,6 +129,31 @@ impl<'a> Iterator for Lines<'a> {
             }
         }
     }
+}
+
+/// The position of the first CR or LF in `bytes`. Eight bytes at a time (SWAR): a word with
+/// neither byte is skipped with a few integer operations, and only a word that has one is
+/// searched byte by byte. Payloads are mostly JSON, which has no raw line breaks at all.
+fn line_break(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    // Nonzero exactly when some byte of `word` is zero (a classic bit trick; exact for "any").
+    let has_zero = |word: u64| word.wrapping_sub(ONES) & !word & HIGHS != 0;
+    let is_break = |b: &u8| *b == b'\r' || *b == b'\n';
+    let mut words = bytes.chunks_exact(8);
+    let mut at = 0;
+    for chunk in &mut words {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let word = u64::from_le_bytes(word);
+        if has_zero(word ^ (ONES * u64::from(b'\r'))) || has_zero(word ^ (ONES * u64::from(b'\n'))) {
+            if let Some(found) = chunk.iter().position(is_break) {
+                return Some(at + found);
+            }
+        }
+        at += 8;
+    }
+    words.remainder().iter().position(is_break).map(|found| at + found)
 }
 
 #[cfg(test)]
@@ -152,6 +177,28 @@ mod tests {
             encode(&f).unwrap(),
             ": hello\nretry: 3000\nid: 7\nevent: tick\ndata: {\"n\":1}\n\n"
         );
+    }
+
+    #[test]
+    fn line_breaks_are_found_at_every_offset_of_a_word() {
+        for len in 0..40 {
+            for at in 0..=len {
+                for brk in [b'\r', b'\n'] {
+                    // Bytes next to CR and LF in value (0x0b, 0x0c, 0x0e, 0x8a, 0x8d) must not match.
+                    let mut bytes: Vec<u8> = (0..len).map(|i| [b'a', 0x0b, 0x0c, 0x0e, 0x8a, 0x8d, 0xff][i % 7]).collect();
+                    let expected = if at < len {
+                        if let Some(b) = bytes.get_mut(at) {
+                            *b = brk;
+                        }
+                        Some(at)
+                    } else {
+                        None
+                    };
+                    assert_eq!(line_break(&bytes), expected, "len {len}, break at {at}");
+                    assert_eq!(line_break(&bytes), bytes.iter().position(|b| *b == b'\r' || *b == b'\n'));
+                }
+            }
+        }
     }
 
     #[test]

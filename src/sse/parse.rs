@@ -340,7 +340,8 @@ impl Parser {
 }
 
 /// Position of the first CR or LF, reading eight bytes at a time.
-fn find_line_end(bytes: &[u8]) -> Option<usize> {
+#[inline]
+pub(super) fn find_line_end(bytes: &[u8]) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
     let has_byte = |word: u64, byte: u8| {

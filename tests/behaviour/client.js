@@ -109,7 +109,7 @@ test("parser: maxEventBytes drops an event of many short lines, reports it, and 
   const unbounded = lib.createParser({ onEvent() {} });
   for (let i = 0; i < 2000; i += 1) unbounded.feed("data: 0123456789\n");
   ok(unbounded.bufferedBytes >= 30_000, "without a limit the event is kept (the check can fail)");
-  throws(() => lib.createParser({ onEvent() {}, maxEventBytes: -1 }), RangeError);
+  throws(() => lib.createParser({ onEvent() {}, maxEventBytes: -1 }), lib.InvalidOptionError);
   const thrower = lib.createParser({ onEvent() {}, maxEventBytes: 4 });
   throws(() => thrower.feed("data: 12345\n\n"), lib.ParseError, "without onError:");
 });

@@ -493,7 +493,7 @@ test("createParser reports lines over maxLineBytes", (lib) => {
 
 test("createParser refuses bad arguments and reset() starts a new stream", (lib) => {
   throws(() => lib.createParser({}), TypeError);
-  throws(() => lib.createParser({ onEvent() {}, maxLineBytes: -1 }), RangeError);
+  throws(() => lib.createParser({ onEvent() {}, maxLineBytes: -1 }), lib.InvalidOptionError);
   const seen = [];
   const parser = lib.createParser({ onEvent: (e) => seen.push([e.data, e.lastEventId]), lastEventId: "5" });
   throws(() => parser.feed(42), TypeError);

@@ -126,6 +126,32 @@ export async function runDurable(report) {
       await call("DELETE", `/channels/${c}`);
     });
 
+    await check("clients that vanish are found by the first keep-alive: their listeners stop counting against the channel's limit (20 in the example policy)", async () => {
+      const c = fresh("vanish");
+      await call("POST", "/channels", { id: c });
+      const gone = [];
+      for (let i = 0; i < 20; i += 1) gone.push(await open(`/channels/${c}/events`));
+      const full = await fetch(`${server.url}/channels/${c}/events`);
+      await full.body?.cancel();
+      same(full.status, 429, "a 21st watcher while 20 are connected");
+      // The clients drop their connections without a word (workerd does not abort the request's
+      // signal): the object finds out when its first keep-alive to them fails.
+      for (const r of gone) await r.close();
+      const started = Date.now();
+      let back = [];
+      while (back.length < 20 && Date.now() - started < 8000) {
+        const response = await fetch(`${server.url}/channels/${c}/events`);
+        if (response.status === 200) back.push(reader(response));
+        else {
+          await response.body?.cancel();
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+      for (const r of back) await r.close();
+      expect(back.length === 20, `20 new watchers within 8 s (the keep-alive interval is 15 s; the first one comes within 1 s): got ${back.length} in ${Date.now() - started} ms`);
+      await call("DELETE", `/channels/${c}`);
+    });
+
     // ---- SIGKILL and restart ----
     const c = fresh("crash");
     const other = fresh("listed");

@@ -2,14 +2,14 @@
 // scratch app (.cache/packaging/app, reinstalled only when the tarball changes), copies the
 // fixture projects (tests/packaging/fixtures/<tool>) and the TypeScript projects (tests/types)
 // into it, then builds and runs each for real: wrangler dev, esbuild (browser page, module
-// service worker, Node bundles), Vite (build + preview: page, Web Worker, WorkerPool), Bun,
+// service worker, Node bundles), Vite (build + preview: page, Web Worker, WorkerPool), webpack, Bun,
 // Deno, plain Node (ESM, require, eric-sse/init) and tsc --strict under bundler, node16,
 // nodenext and a Node-only lib. Pages run in headless Chromium; servers are reached over
 // 127.0.0.1. Every tool is the repository's own devDependency (locked in package-lock.json).
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { request as httpRequest } from "node:http";
+import { createServer, request as httpRequest } from "node:http";
 import { join } from "node:path";
 import { launchChromium } from "../../scripts/chromium.mjs";
 import { bin, node24, root, systemNode } from "../../scripts/lib.mjs";
@@ -285,6 +285,102 @@ async function nodeRoads(report) {
     report(`Node ${version}: eric-sse/init: init() reads the package's .wasm (file: URL) and the API works`,
       manual.status === 0 && out.after === true, manual.out.slice(-800));
     await checkSubpaths(report, `Node ${version}`, node, ["node/subpaths.js"]);
+    await checkQuickStart(report, `Node ${version}`, node);
+  }
+}
+
+/** A README quick start (a channel ticking every second, served at /): a tick arrives with an
+ * id, and a client resuming with that id gets exactly what came after it. */
+async function checkTicks(report, name, port) {
+  const seq = (id) => Number(/-(\d+)$/.exec(id ?? "")?.[1] ?? NaN);
+  const url = `http://127.0.0.1:${port}/`;
+  const first = await fetch(url);
+  const text = await readUntil(first, (t) => /id: \S+\nevent: tick\ndata: \{"at":\d+\}\n\n/.test(t));
+  const id = /id: (\S+)\nevent: tick/.exec(text)?.[1];
+  // Two more ticks go by, then resume from the first one: the replay starts right after it
+  // (ids are "<epoch>-<seq>"; a stream without the replay would start two or more later).
+  await new Promise((r) => setTimeout(r, 2300));
+  const resumed = await fetch(url, { headers: { "last-event-id": id ?? "" } });
+  const again = await readUntil(resumed, (t) => /id: \S+\nevent: tick/.test(t));
+  const next = /id: (\S+)\nevent: tick/.exec(again)?.[1];
+  report(name, first.headers.get("content-type") === "text/event-stream" && /^retry: \d+\n/.test(text) && id !== undefined
+    && seq(next) === seq(id) + 1 && !again.includes(`id: ${id}\n`), JSON.stringify({ text, again }));
+}
+
+/** The code block under `heading` in the README, its port 8080 replaced by `port`. */
+function readmeBlock(heading, port) {
+  const readme = readFileSync(join(root, "README.md"), "utf8");
+  const at = readme.indexOf(`${heading}\n`);
+  const code = at < 0 ? "" : (/```js\n([\s\S]*?)```/.exec(readme.slice(at))?.[1] ?? "");
+  return code.includes("8080") ? code.replace("8080", String(port)) : "";
+}
+
+/** The README's Node quick start, as written there (only its port changed), against the
+ * installed tarball. */
+async function checkQuickStart(report, label, node) {
+  const port = await freePort();
+  const code = readmeBlock("### Node (≥ 20.19)", port);
+  const name = `${label}: the README's Node quick start (channel.pipe) streams ticks and resumes after Last-Event-ID`;
+  if (!code.includes(".pipe(")) return report(name, false, "quick start not found in README.md");
+  writeFileSync(join(app, "quickstart.mjs"), code);
+  await withServer(report, `${label} (README quick start)`, () => startServer(node, ["quickstart.mjs"], { url: `http://127.0.0.1:${port}` }),
+    () => checkTicks(report, name, port));
+}
+
+/**
+ * A registry of one package on 127.0.0.1: the packed tarball as `eric-sse`, so Deno can import
+ * `npm:eric-sse` as the README says (every other name answers 404).
+ * @returns {Promise<{ url: string, served: string[], close: () => Promise<void> }>}
+ */
+async function localRegistry(tarball) {
+  const bytes = readFileSync(tarball);
+  const manifest = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}/`;
+  const file = `eric-sse-${manifest.version}.tgz`;
+  const version = {
+    name: manifest.name, version: manifest.version, type: manifest.type, exports: manifest.exports,
+    peerDependencies: manifest.peerDependencies, peerDependenciesMeta: manifest.peerDependenciesMeta,
+    dist: {
+      tarball: `${url}eric-sse/-/${file}`,
+      shasum: createHash("sha1").update(bytes).digest("hex"),
+      integrity: `sha512-${createHash("sha512").update(bytes).digest("base64")}`,
+    },
+  };
+  const packument = { name: manifest.name, "dist-tags": { latest: manifest.version }, versions: { [manifest.version]: version } };
+  const served = [];
+  const server = createServer((req, res) => {
+    const path = decodeURIComponent(new URL(req.url ?? "/", url).pathname);
+    served.push(path);
+    if (path === "/eric-sse") return res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(packument));
+    if (path === `/eric-sse/-/${file}`) return res.writeHead(200, { "content-type": "application/octet-stream" }).end(bytes);
+    res.writeHead(404).end();
+  });
+  await new Promise((resolve) => server.listen(port, "127.0.0.1", resolve));
+  return { url, served, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+/** The README's Deno quick start with `npm:eric-sse`, resolved from a local registry that
+ * serves the packed tarball, in a fresh DENO_DIR. */
+async function denoNpmSpecifier(report, tarball, deno) {
+  const port = await freePort();
+  const code = readmeBlock("### Deno", port);
+  const name = "Deno: the README's quick start with npm:eric-sse (from a registry serving the tarball) streams ticks and resumes after Last-Event-ID";
+  if (!code.includes('"npm:eric-sse"')) return report(name, false, "Deno quick start with npm:eric-sse not found in README.md");
+  const dir = join(cache, "deno-npm");
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "server.js"), code);
+  const registry = await localRegistry(tarball);
+  try {
+    const env = { ...QUIET, DENO_NO_UPDATE_CHECK: "1", NPM_CONFIG_REGISTRY: registry.url, DENO_DIR: join(dir, "deno-dir") };
+    await withServer(report, "Deno npm:eric-sse (README quick start)",
+      () => startServer(deno, ["run", "-A", "--no-prompt", "--no-config", "--no-lock", "server.js"], { cwd: dir, env, url: `http://127.0.0.1:${port}` }),
+      () => checkTicks(report, name, port));
+    report("Deno: npm:eric-sse was fetched from the local registry (the packed tarball, not a published one)",
+      registry.served.includes("/eric-sse") && registry.served.some((p) => p.endsWith(".tgz")), JSON.stringify(registry.served));
+  } finally {
+    await registry.close();
   }
 }
 
@@ -311,6 +407,34 @@ async function typeProjects(report) {
   // Two at a time: one per core.
   await Promise.all([check("bundler"), check("node16")]);
   await Promise.all([check("nodenext"), check("node-only")]);
+}
+
+/** The README's Browser quick start, as written there, served from the scratch app (the
+ * installed tarball under node_modules/) and run in Chromium: the page's listener logs the
+ * broadcast with an id, and nothing fails. */
+async function readmeBrowser(report, context) {
+  const readme = readFileSync(join(root, "README.md"), "utf8");
+  const html = /### Browser\n\n```html\n([\s\S]*?)```/.exec(readme)?.[1] ?? "";
+  const name = "README Browser quick start (import map → the installed package, init(), a channel in the page) runs in Chromium";
+  if (!html.includes("importmap")) return report(name, false, `snippet not found in README.md:\n${html}`);
+  writeFileSync(join(app, "readme-browser.html"), `<!doctype html>\n${html}`);
+  const server = await serve({ base: app });
+  const page = await context.newPage();
+  const logs = [];
+  const errors = [];
+  page.on("console", (m) => logs.push(m.text()));
+  page.on("pageerror", (e) => errors.push(String(e)));
+  page.on("requestfailed", (r) => errors.push(`${r.url()} failed`));
+  page.on("response", (r) => { if (r.status() >= 400) errors.push(`${r.url()} ${r.status()}`); });
+  try {
+    await page.goto(`${server.url}/readme-browser.html`);
+    const deadline = Date.now() + 10_000;
+    while (!logs.some((l) => /^\d+-1 hello /.test(l)) && errors.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    report(name, logs.some((l) => /^\d+-1 hello /.test(l)) && errors.length === 0, JSON.stringify({ logs, errors }));
+  } finally {
+    await page.close();
+    await server.close();
+  }
 }
 
 async function esbuildRoads(report, context) {
@@ -381,6 +505,26 @@ async function viteRoads(report, context) {
     });
 }
 
+/** webpack 5 (production, ES module output) with no recipe: the .wasm must be emitted and a
+ * plain init() must find it. */
+async function webpackRoads(report, context) {
+  copyFixture("webpack");
+  const cwd = join(app, "webpack");
+  const webpack = join(root, "node_modules", "webpack-cli", "bin", "cli.js");
+  const built = await sh(node24, [webpack, "--config", "webpack.config.mjs"], { cwd });
+  report("webpack 5 build (production, ES module output) of a page importing eric-sse/init", built.status === 0, built.out.slice(-2000));
+  if (built.status !== 0) return;
+  const files = readdirSync(join(cwd, "dist"));
+  report("webpack: one .wasm emitted", files.filter((f) => f.endsWith(".wasm")).length === 1, files.join(", "));
+  cpSync(join(cwd, "public", "index.html"), join(cwd, "dist", "index.html"));
+  const server = await serve({ base: join(cwd, "dist") });
+  try {
+    await pageResults(report, context, "webpack page, init() with no argument (Chromium)", `${server.url}/index.html`);
+  } finally {
+    await server.close();
+  }
+}
+
 async function wranglerRoads(report) {
   copyFixture("wrangler");
   const cwd = join(app, "wrangler");
@@ -412,9 +556,10 @@ async function bunRoads(report) {
   await checkSubpaths(report, `Bun ${version}`, bun, ["node/subpaths.js"]);
 }
 
-async function denoRoads(report) {
+async function denoRoads(report, tarball) {
   copyFixture("deno");
   const deno = bin("deno");
+  await denoNpmSpecifier(report, tarball, deno);
   const version = (await sh(deno, ["--version"])).out.split("\n")[0];
   await withServer(report, `${version} (installed tarball, node_modules)`,
     () => startServer(deno, ["run", "-A", "--no-prompt", "--node-modules-dir=manual", "deno/server.js"], { env: { ...QUIET, DENO_NO_UPDATE_CHECK: "1" } }),
@@ -453,12 +598,14 @@ export async function runPackaging(report) {
   t = Date.now(); await typeProjects(report); lap("tsc projects", t);
   t = Date.now(); await nodeRoads(report); lap("Node", t);
   t = Date.now(); await bunRoads(report); lap("Bun", t);
-  t = Date.now(); await denoRoads(report); lap("Deno", t);
+  t = Date.now(); await denoRoads(report, tarball); lap("Deno", t);
   t = Date.now(); await wranglerRoads(report); lap("wrangler", t);
   const context = await launchChromium();
   try {
+    t = Date.now(); await readmeBrowser(report, context); lap("README browser page", t);
     t = Date.now(); await esbuildRoads(report, context); lap("esbuild", t);
     t = Date.now(); await viteRoads(report, context); lap("Vite", t);
+    t = Date.now(); await webpackRoads(report, context); lap("webpack", t);
   } finally {
     await context.close();
   }

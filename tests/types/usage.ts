@@ -18,6 +18,11 @@ channel.broadcast(new Message("news", 1));
 const next: Delivery = channel.deliverNext(listener.id);
 const stream: ReadableStream<Uint8Array> = channel.stream(listener.id, { lastEventId: id });
 const response: Response = channel.response(listener.id, { request: new Request("http://x/"), status: 200 });
+const settings = channel.options;
+const keepAlive: number = settings.keepAliveMs;
+const channelId: string = settings.id;
+// @ts-expect-error the settings in force do not include the backplane (the getter never returns it)
+void settings.backplane;
 const text: string = encode({ event: "e", data: "d", retry: 10 });
 const iterator: AsyncIterableIterator<Delivery> = channel.messages(listener.id, { signal: AbortSignal.timeout(1) });
 const named: "NoMessagesError" = new NoMessagesError("x").name;

@@ -1,0 +1,408 @@
+//! UTF-8 → UTF-16 with the spec's replacement characters, fused with the search for the line end:
+//! one pass over a line's bytes finds its CR or LF and writes its text as UTF-16.
+//!
+//! Two implementations of the same function, selected at run time by a flag so that both can be
+//! compared on the same input in the same build:
+//!
+//! - **wide**: sixteen bytes at a time. Each block is classified (which bytes are CR or LF, which
+//!   are not ASCII) and widened to sixteen UTF-16 units with WebAssembly SIMD128 instructions
+//!   (`u8x16_eq`, `u8x16_bitmask`, `u16x8_extend_{low,high}_u8x16`) when the crate is compiled
+//!   for wasm32 with `target-feature=+simd128` (the shipped build); elsewhere the same three
+//!   block operations are written as plain loops over the sixteen bytes ([`lanes`]), so native
+//!   `cargo test` and the fuzz target run the block algorithm too. A block with a non-ASCII byte
+//!   is widened up to it, then the multi-byte sequences are decoded one by one.
+//! - **scalar**: one byte at a time; the reference.
+//!
+//! Both decode invalid UTF-8 as the WHATWG decoder does: each maximal subpart of an ill-formed
+//! sequence becomes one U+FFFD, and the byte that broke a sequence is read again. CR and LF are
+//! ASCII, so no sequence can swallow a line end.
+
+/// Room past a buffer's end that the block path may write and then not keep.
+pub(crate) const BLOCK: usize = 16;
+
+/// A UTF-16 buffer whose memory is initialized some way past its length, so that the block path
+/// writes sixteen units at its end with one bounds check and keeps as many as it needs.
+#[derive(Debug, Default)]
+pub(crate) struct Units {
+    buf: Vec<u16>,
+    len: usize,
+}
+
+impl Units {
+    #[inline(always)]
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    #[inline(always)]
+    pub(crate) fn as_slice(&self) -> &[u16] {
+        self.buf.get(..self.len).unwrap_or_default()
+    }
+
+    /// Units allocated (what the buffer holds in memory).
+    pub(crate) fn capacity(&self) -> usize {
+        self.buf.capacity()
+    }
+
+    #[inline(always)]
+    pub(crate) fn truncate(&mut self, len: usize) {
+        self.len = self.len.min(len);
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.len = 0;
+    }
+
+    /// Room for `more` units and a block past the end, growing by doubling.
+    #[inline(always)]
+    pub(crate) fn reserve(&mut self, more: usize) {
+        // No overflow: both terms are sizes of buffers in memory.
+        let needed = self.len + more + BLOCK;
+        if needed > self.buf.len() {
+            let size = needed.max(self.buf.len().saturating_mul(2));
+            self.buf.resize(size, 0);
+        }
+    }
+
+    /// Room for `more` units and a block past the end, growing by doubling but to no more than
+    /// `cap` units unless more are needed: a bounded buffer stays within its bound.
+    pub(crate) fn reserve_capped(&mut self, more: usize, cap: Option<usize>) {
+        let needed = self.len.saturating_add(more).saturating_add(BLOCK);
+        if needed > self.buf.len() {
+            let doubled = self.buf.len().saturating_mul(2);
+            let size = needed.max(cap.map_or(doubled, |cap| doubled.min(cap)));
+            self.buf.reserve_exact(size - self.buf.len());
+            self.buf.resize(size, 0);
+        }
+    }
+
+    #[inline(always)]
+    pub(crate) fn push(&mut self, unit: u16) {
+        match self.buf.get_mut(self.len) {
+            Some(slot) => *slot = unit,
+            None => self.buf.push(unit),
+        }
+        self.len += 1;
+    }
+
+    pub(crate) fn extend_from_slice(&mut self, units: &[u16]) {
+        self.reserve(units.len());
+        if let Some(room) = self.buf.get_mut(self.len..self.len + units.len()) {
+            room.copy_from_slice(units);
+            self.len += units.len();
+        }
+    }
+
+    /// The sixteen units past the end (after `reserve`).
+    #[inline(always)]
+    fn block(&mut self) -> Option<&mut [u16; 16]> {
+        self.buf.get_mut(self.len..)?.first_chunk_mut::<16>()
+    }
+}
+
+/// Transcodes `src` into `out` up to its first CR or LF and returns that position; without one,
+/// transcodes all of `src` and returns `None`.
+#[inline(always)]
+pub(crate) fn transcode(src: &[u8], out: &mut Units, scalar: bool) -> Option<usize> {
+    let end = if scalar { transcode_scalar(src, out) } else { transcode_wide(src, out) };
+    (end != NONE).then_some(end)
+}
+
+/// "No line end" from the functions that are not inlined (an `Option` would be returned through
+/// memory on wasm32).
+const NONE: usize = usize::MAX;
+
+/// Transcodes all of `src`, which holds no line end (a field value).
+#[inline(always)]
+pub(crate) fn transcode_all(src: &[u8], out: &mut Units, scalar: bool) {
+    if !scalar && src.len() < 16 && src.is_ascii() {
+        // Short ASCII (ids, types): widened as is.
+        out.reserve(src.len());
+        if let Some(room) = out.buf.get_mut(out.len..out.len + src.len()) {
+            room.iter_mut().zip(src).for_each(|(unit, &byte)| *unit = u16::from(byte));
+            out.len += src.len();
+        }
+        return;
+    }
+    transcode_value(src, out, scalar);
+}
+
+/// [`transcode`] out of line, for values (ids, types, comments, buffered lines): one copy of
+/// the block loop for them all.
+#[inline(never)]
+fn transcode_value(src: &[u8], out: &mut Units, scalar: bool) {
+    let _ = transcode(src, out, scalar);
+}
+
+/// `a == b` for short byte strings, without a call to `memcmp`.
+#[inline(always)]
+pub(crate) fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
+}
+
+/// Replaces `buffer`'s bytes with `bytes`, without a call to `memcpy` for short ones.
+#[inline(always)]
+pub(crate) fn assign(buffer: &mut Vec<u8>, bytes: &[u8]) {
+    buffer.clear();
+    if bytes.len() < 16 {
+        buffer.reserve(bytes.len());
+        bytes.iter().for_each(|&byte| buffer.push(byte));
+    } else {
+        buffer.extend_from_slice(bytes);
+    }
+}
+
+/// Position of the first CR or LF.
+#[inline(always)]
+pub(crate) fn find_line_end(bytes: &[u8], scalar: bool) -> Option<usize> {
+    if scalar {
+        return super::parse::find_line_end(bytes);
+    }
+    let end = find_line_end_wide(bytes);
+    (end != NONE).then_some(end)
+}
+
+fn find_line_end_wide(bytes: &[u8]) -> usize {
+    let mut at = 0;
+    while let Some(block) = bytes.get(at..).and_then(<[u8]>::first_chunk::<16>) {
+        let ends = lanes::line_ends(block);
+        if ends != 0 {
+            return at + ends.trailing_zeros() as usize;
+        }
+        at += 16;
+    }
+    let tail = bytes.get(at..).unwrap_or_default();
+    tail.iter().position(|&b| b == b'\n' || b == b'\r').map_or(NONE, |p| at + p)
+}
+
+fn transcode_scalar(src: &[u8], out: &mut Units) -> usize {
+    let mut at = 0;
+    while let Some(&byte) = src.get(at) {
+        if byte < 0x80 {
+            if byte == b'\n' || byte == b'\r' {
+                return at;
+            }
+            out.push(u16::from(byte));
+            at += 1;
+        } else {
+            at = decode_one(src, at, out);
+        }
+    }
+    NONE
+}
+
+#[inline(always)]
+fn transcode_wide(src: &[u8], out: &mut Units) -> usize {
+    // Each byte makes at most one unit (four make two): one reservation covers the whole call.
+    out.reserve(src.len());
+    let mut at = 0;
+    while let Some(block) = src.get(at..).and_then(<[u8]>::first_chunk::<16>) {
+        let Some(room) = out.block() else { break };
+        let (ends, high) = lanes::widen(block, room);
+        let stops = ends | high;
+        if stops == 0 {
+            out.len += 16;
+            at += 16;
+            continue;
+        }
+        let ascii = stops.trailing_zeros() as usize;
+        out.len += ascii;
+        at += ascii;
+        if ends >> ascii & 1 == 1 {
+            return at;
+        }
+        // A run of multi-byte sequences, up to the next ASCII byte; two-byte ones inline.
+        while let Some(&lead) = src.get(at) {
+            if lead < 0x80 {
+                break;
+            }
+            match src.get(at + 1) {
+                Some(&next) if (0xC2..=0xDF).contains(&lead) && (0x80..=0xBF).contains(&next) => {
+                    out.push(u16::from(lead & 0x1F) << 6 | u16::from(next & 0x3F));
+                    at += 2;
+                }
+                _ => at = decode_one(src, at, out),
+            }
+        }
+    }
+    let tail = src.get(at..).unwrap_or_default();
+    match transcode_scalar(tail, out) {
+        NONE => NONE,
+        end => at + end,
+    }
+}
+
+/// Decodes the sequence that starts with the non-ASCII byte at `at`, returning where the next one
+/// starts: a well-formed sequence becomes its code point (two units past U+FFFF), an ill-formed
+/// one U+FFFD for its maximal subpart (the lead byte and the continuation bytes that fit it).
+fn decode_one(src: &[u8], at: usize, out: &mut Units) -> usize {
+    let Some(&lead) = src.get(at) else { return at };
+    // Continuation bytes needed, and the range of the first one (the WHATWG decoder's table).
+    let (needed, first_low, first_high) = match lead {
+        0xC2..=0xDF => (1, 0x80, 0xBF),
+        0xE0 => (2, 0xA0, 0xBF),
+        0xE1..=0xEC | 0xEE..=0xEF => (2, 0x80, 0xBF),
+        0xED => (2, 0x80, 0x9F),
+        0xF0 => (3, 0x90, 0xBF),
+        0xF1..=0xF3 => (3, 0x80, 0xBF),
+        0xF4 => (3, 0x80, 0x8F),
+        _ => {
+            out.push(0xFFFD);
+            return at + 1;
+        }
+    };
+    let mut code = u32::from(lead) & (0x3F >> needed);
+    let mut next = at + 1;
+    for n in 0..needed {
+        let (low, high) = if n == 0 { (first_low, first_high) } else { (0x80, 0xBF) };
+        match src.get(next) {
+            Some(&byte) if (low..=high).contains(&byte) => {
+                code = code << 6 | u32::from(byte & 0x3F);
+                next += 1;
+            }
+            _ => {
+                out.push(0xFFFD);
+                return next;
+            }
+        }
+    }
+    if code >= 0x1_0000 {
+        let code = code - 0x1_0000;
+        out.push(0xD800 | (code >> 10) as u16);
+        out.push(0xDC00 | (code & 0x3FF) as u16);
+    } else {
+        out.push(code as u16);
+    }
+    next
+}
+
+/// The block operations of the wide path: SIMD128 on wasm32 when the build enables it.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod lanes {
+    use core::arch::wasm32::{
+        u16x8_extend_high_u8x16, u16x8_extend_low_u8x16, u16x8_extract_lane, u64x2, u8x16_bitmask,
+        u8x16_eq, u8x16_splat, v128, v128_or,
+    };
+
+    #[inline(always)]
+    fn load(bytes: &[u8; 16]) -> v128 {
+        let low = bytes.first_chunk::<8>().map_or(0, |b| u64::from_le_bytes(*b));
+        let high = bytes.last_chunk::<8>().map_or(0, |b| u64::from_le_bytes(*b));
+        u64x2(low, high)
+    }
+
+    #[inline(always)]
+    fn ends_of(v: v128) -> u32 {
+        let ends = v128_or(u8x16_eq(v, u8x16_splat(b'\n')), u8x16_eq(v, u8x16_splat(b'\r')));
+        u32::from(u8x16_bitmask(ends))
+    }
+
+    /// Bit i set: byte i is CR or LF.
+    #[inline(always)]
+    pub(super) fn line_ends(bytes: &[u8; 16]) -> u32 {
+        ends_of(load(bytes))
+    }
+
+    /// Writes the sixteen bytes as UTF-16 units (right for the ASCII ones) into `wide`; returns
+    /// the CR/LF mask and the non-ASCII mask.
+    #[inline(always)]
+    pub(super) fn widen(bytes: &[u8; 16], wide: &mut [u16; 16]) -> (u32, u32) {
+        let v = load(bytes);
+        let low = u16x8_extend_low_u8x16(v);
+        let high = u16x8_extend_high_u8x16(v);
+        let [w0, w1, w2, w3, w4, w5, w6, w7, w8, w9, w10, w11, w12, w13, w14, w15] = wide;
+        *w0 = u16x8_extract_lane::<0>(low);
+        *w1 = u16x8_extract_lane::<1>(low);
+        *w2 = u16x8_extract_lane::<2>(low);
+        *w3 = u16x8_extract_lane::<3>(low);
+        *w4 = u16x8_extract_lane::<4>(low);
+        *w5 = u16x8_extract_lane::<5>(low);
+        *w6 = u16x8_extract_lane::<6>(low);
+        *w7 = u16x8_extract_lane::<7>(low);
+        *w8 = u16x8_extract_lane::<0>(high);
+        *w9 = u16x8_extract_lane::<1>(high);
+        *w10 = u16x8_extract_lane::<2>(high);
+        *w11 = u16x8_extract_lane::<3>(high);
+        *w12 = u16x8_extract_lane::<4>(high);
+        *w13 = u16x8_extract_lane::<5>(high);
+        *w14 = u16x8_extract_lane::<6>(high);
+        *w15 = u16x8_extract_lane::<7>(high);
+        (ends_of(v), u32::from(u8x16_bitmask(v)))
+    }
+}
+
+/// The block operations of the wide path, lane by lane (native builds, wasm without SIMD128):
+/// what the SIMD128 instructions compute, so the block algorithm runs and is tested everywhere.
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+mod lanes {
+    fn mask(bytes: &[u8; 16], test: impl Fn(u8) -> bool) -> u32 {
+        bytes.iter().enumerate().fold(0, |mask, (lane, &b)| mask | u32::from(test(b)) << lane)
+    }
+
+    pub(super) fn line_ends(bytes: &[u8; 16]) -> u32 {
+        mask(bytes, |b| b == b'\n' || b == b'\r')
+    }
+
+    pub(super) fn widen(bytes: &[u8; 16], wide: &mut [u16; 16]) -> (u32, u32) {
+        *wide = bytes.map(u16::from);
+        (line_ends(bytes), mask(bytes, |b| b >= 0x80))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn both(src: &[u8]) -> (Option<usize>, Vec<u16>) {
+        let mut scalar = Units::default();
+        let mut wide = Units::default();
+        let a = transcode(src, &mut scalar, true);
+        let b = transcode(src, &mut wide, false);
+        assert_eq!((a, scalar.as_slice()), (b, wide.as_slice()), "scalar and wide differ on {src:?}");
+        assert_eq!(find_line_end(src, true), a);
+        assert_eq!(find_line_end(src, false), a);
+        (a, scalar.as_slice().to_vec())
+    }
+
+    #[test]
+    fn matches_the_standard_lossy_decoder_up_to_the_line_end() {
+        // Every one- and two-byte input, and three bytes around the interesting ranges, at
+        // several offsets so that both the blocks and the tail see them.
+        let mut cases: Vec<Vec<u8>> = Vec::new();
+        for a in 0..=255u8 {
+            cases.push(vec![a]);
+            for b in [0x00, 0x0A, 0x0D, 0x41, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xC2, 0xE0, 0xED, 0xF0, 0xF4, 0xF5, 0xFF] {
+                cases.push(vec![a, b]);
+                for c in [0x0A, 0x41, 0x80, 0xBF, 0xC3] {
+                    cases.push(vec![a, b, c]);
+                    cases.push(vec![a, b, c, 0x80]);
+                }
+            }
+        }
+        for case in cases {
+            for pad in [0, 5, 14, 15, 16, 31] {
+                let mut src = vec![b'x'; pad];
+                src.extend_from_slice(&case);
+                src.extend_from_slice(b"tail of the line that is long");
+                let (end, got) = both(&src);
+                let text = &src[..end.unwrap_or(src.len())];
+                let want: Vec<u16> = String::from_utf8_lossy(text).encode_utf16().collect();
+                assert_eq!(got, want, "{src:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn line_ends_are_found_in_every_lane() {
+        for len in 0..70 {
+            for end in [b'\n', b'\r'] {
+                let mut src: Vec<u8> = "é".repeat(len).into_bytes();
+                src.truncate(len);
+                src.push(end);
+                src.extend_from_slice(b"after");
+                let (at, _) = both(&src);
+                assert_eq!(at, Some(len));
+            }
+        }
+    }
+}

@@ -52,6 +52,8 @@ export class Channel {
   /** @type {Map<number, Entry>} */
   #byKey = new Map();
   #flushQueued = false;
+  /** @type {import("./stream.js").StreamDriver[]} streams parked since the last core call */
+  #parked = [];
   /** @type {Replica | null} the link to the engine, for a channel on a backplane */
   #replica = null;
 
@@ -99,8 +101,35 @@ export class Channel {
    * @returns {RawChannel}
    */
   get #raw() {
+    if (this.#parked.length > 0 && this.#rewait()) this.#schedule();
     if (this.#generation !== coreGeneration()) this.#rebuild();
     return this.#current;
+  }
+
+  /**
+   * Tells the core that the parked streams wait again (one call for all of them); true when it
+   * woke some (something came for them meanwhile), which the next flush hands out.
+   */
+  #rewait() {
+    const drivers = this.#parked;
+    this.#parked = [];
+    // After a trap the rebuild abandons every stream.
+    if (this.#generation !== coreGeneration()) return false;
+    const keys = new Uint32Array(drivers.length);
+    let n = 0;
+    for (const driver of drivers) {
+      if (!driver.parked) continue;
+      driver.parked = false;
+      if (!driver.closed) keys[n++] = driver.entry.key;
+    }
+    if (n === 0) return false;
+    try {
+      return this.#current.rewait(keys.subarray(0, n), Date.now());
+    } catch (error) {
+      // The instance was replaced (the rebuild follows in #raw).
+      console.error(trapped(error));
+      return false;
+    }
   }
 
   /**
@@ -113,6 +142,7 @@ export class Channel {
     this.#current = new RawChannel(this.id, this.#settings, nextEpoch(), this.#replica !== null);
     this.#generation = coreGeneration();
     this.#byKey.clear();
+    this.#parked = [];
     for (const entry of entries) {
       entry.stream?.abandon();
       entry.stream = null;
@@ -515,6 +545,10 @@ export class Channel {
       entry.stream = null;
     },
     finished: (entry) => this.#forget(entry),
+    park: (driver) => {
+      this.#parked.push(driver);
+      this.#schedule();
+    },
   };
 
   /**
@@ -608,6 +642,8 @@ export class Channel {
 
   /** Hands woken streams their shared chunk or a poll, and wakes parked iterators. */
   #flush() {
+    // Parked streams the core wakes now are handed out by this flush.
+    if (this.#parked.length > 0) this.#rewait();
     let keys;
     try {
       keys = this.#raw.flush(Date.now());

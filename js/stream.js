@@ -66,8 +66,9 @@ export class StreamDriver {
     this.fed = false;
     /** Parked: waits again, and the channel has yet to tell the core (StreamPort.park). */
     this.parked = false;
-    this.onAbort = () => this.stop();
-    signal?.addEventListener("abort", this.onAbort, { once: true });
+    /** Made only for a stream with a signal (a Node sink has none). */
+    this.onAbort = signal ? () => this.stop() : undefined;
+    if (signal && this.onAbort) signal.addEventListener("abort", this.onAbort, { once: true });
     /** @type {Promise<unknown> | undefined} until the core has opened the stream */
     this.opening = opening?.finally(() => {
       this.opening = undefined;
@@ -245,7 +246,7 @@ export class StreamDriver {
     this.closed = true;
     this.parked = false;
     clearTimeout(this.timer);
-    this.signal?.removeEventListener("abort", this.onAbort);
+    if (this.onAbort) this.signal?.removeEventListener("abort", this.onAbort);
     this.released();
   }
 }
@@ -303,10 +304,11 @@ export class NodeSink extends StreamDriver {
   constructor(port, entry, res, opening) {
     super(port, entry, undefined, opening);
     this.res = res;
-    this.onClose = () => this.cancel();
-    this.onDrain = () => this.pull();
-    res.on("close", this.onClose);
-    res.on("drain", this.onDrain);
+    // One pair of listener functions for every sink (no closures per connection): they find
+    // the sink on the writable.
+    /** @type {any} */ (res)[SINK] = this;
+    res.on("close", onSinkClose);
+    res.on("drain", onSinkDrain);
   }
 
   /** @param {Uint8Array} bytes */
@@ -316,7 +318,7 @@ export class NodeSink extends StreamDriver {
     // Room for more: ask again, as a reader that waits would. After a shared chunk that only
     // parks the sink (no poll); after a poll's bytes it polls again, from a microtask.
     if (this.fed) this.pull();
-    else queueMicrotask(this.onDrain);
+    else queueMicrotask(() => this.pull());
   }
 
   end() {
@@ -329,9 +331,23 @@ export class NodeSink extends StreamDriver {
   }
 
   released() {
-    this.res.off("close", this.onClose);
-    this.res.off("drain", this.onDrain);
+    this.res.off("close", onSinkClose);
+    this.res.off("drain", onSinkDrain);
+    /** @type {any} */ (this.res)[SINK] = undefined;
   }
+}
+
+/** Where a Node writable holds its sink. */
+const SINK = Symbol("eric-sse sink");
+
+/** The client left. @this {any} */
+function onSinkClose() {
+  this[SINK]?.cancel();
+}
+
+/** The writable takes more. @this {any} */
+function onSinkDrain() {
+  this[SINK]?.pull();
 }
 
 /**

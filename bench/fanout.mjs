@@ -18,7 +18,18 @@ async function drain(stream) {
   return bytes;
 }
 
+/** When the last fan-out started sending (its listeners and streams open): `sendPhase()` is the
+ * time from there to the end of the run, so setup and delivery can be told apart. */
+let sendStarted = 0;
+let sendEnded = 0;
+export const sendPhase = () => sendEnded - sendStarted;
+const finished = (value) => {
+  sendEnded = performance.now();
+  return value;
+};
+
 async function send(m, paced, broadcast) {
+  sendStarted = performance.now();
   for (let i = 0; i < m; i += 1) {
     broadcast(i);
     if (paced) await turn();
@@ -32,7 +43,7 @@ export async function ericFanout(n, m, paced) {
   await turn();
   await send(m, paced, (i) => channel.broadcast("tick", payload(i)));
   channel.notifyEnd();
-  return (await Promise.all(readers)).reduce((a, b) => a + b, 0);
+  return finished((await Promise.all(readers)).reduce((a, b) => a + b, 0));
 }
 
 export async function betterSseFanout(n, m, paced) {
@@ -50,7 +61,7 @@ export async function betterSseFanout(n, m, paced) {
   await send(m, paced, (i) => channel.broadcast(payload(i), "tick"));
   await turn();
   for (const abort of aborts) abort.abort();
-  return (await Promise.all(readers)).reduce((a, b) => a + b, 0);
+  return finished((await Promise.all(readers)).reduce((a, b) => a + b, 0));
 }
 
 export async function naiveFanout(n, m, paced) {
@@ -66,7 +77,7 @@ export async function naiveFanout(n, m, paced) {
     for (const c of controllers) c.enqueue(frame);
   });
   for (const c of controllers) c.close();
-  return (await Promise.all(readers)).reduce((a, b) => a + b, 0);
+  return finished((await Promise.all(readers)).reduce((a, b) => a + b, 0));
 }
 
 /** Single stream: `count` messages into one listener's stream, the reader reading them all. */

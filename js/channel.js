@@ -10,8 +10,8 @@ import { ActionListener } from "./action-listener.js";
 import { Replica, packEntry } from "./backplane/replica.js";
 import { InvalidListenerError, InvalidMessageFormatError, InvalidOptionError } from "./errors.js";
 import { newId, nextEpoch } from "./ids.js";
-import { ACTIONS, FORGET, bindings } from "./internal.js";
-import { Listener } from "./listener.js";
+import { ACTIONS, FORGET } from "./internal.js";
+import { Listener, bindListener, boundEntry } from "./listener.js";
 import { Message, SignedMessage, toJson, unpack } from "./message.js";
 import { NodeSink, SseSource } from "./stream.js";
 import { assertReady, coreGeneration, trapped } from "./wasm.js";
@@ -33,8 +33,9 @@ const NUMBER_OPTIONS = [
  * @property {Listener} listener
  * @property {number} key the core's listener key
  * @property {import("./stream.js").StreamDriver | null} stream
- * @property {(() => void)[]} waiters parked iterators
+ * @property {(() => void)[] | null} waiters parked iterators
  * @property {boolean} inHook
+ * @property {import("./internal.js").Binding} ops the channel's calls for its Listener
  */
 
 /**
@@ -52,6 +53,8 @@ export class Channel {
   /** @type {Map<number, Entry>} */
   #byKey = new Map();
   #flushQueued = false;
+  /** @type {import("./stream.js").StreamDriver[]} streams parked since the last core call */
+  #parked = [];
   /** @type {Replica | null} the link to the engine, for a channel on a backplane */
   #replica = null;
 
@@ -99,8 +102,35 @@ export class Channel {
    * @returns {RawChannel}
    */
   get #raw() {
+    if (this.#parked.length > 0 && this.#rewait()) this.#schedule();
     if (this.#generation !== coreGeneration()) this.#rebuild();
     return this.#current;
+  }
+
+  /**
+   * Tells the core that the parked streams wait again (one call for all of them); true when it
+   * woke some (something came for them meanwhile), which the next flush hands out.
+   */
+  #rewait() {
+    const drivers = this.#parked;
+    this.#parked = [];
+    // After a trap the rebuild abandons every stream.
+    if (this.#generation !== coreGeneration()) return false;
+    const keys = new Uint32Array(drivers.length);
+    let n = 0;
+    for (const driver of drivers) {
+      if (!driver.parked) continue;
+      driver.parked = false;
+      if (!driver.closed) keys[n++] = /** @type {Entry} */ (driver.entry).key;
+    }
+    if (n === 0) return false;
+    try {
+      return this.#current.rewait(keys.subarray(0, n), Date.now());
+    } catch (error) {
+      // The instance was replaced (the rebuild follows in #raw).
+      console.error(trapped(error));
+      return false;
+    }
   }
 
   /**
@@ -113,6 +143,7 @@ export class Channel {
     this.#current = new RawChannel(this.id, this.#settings, nextEpoch(), this.#replica !== null);
     this.#generation = coreGeneration();
     this.#byKey.clear();
+    this.#parked = [];
     for (const entry of entries) {
       entry.stream?.abandon();
       entry.stream = null;
@@ -164,7 +195,7 @@ export class Channel {
     if (!(listener instanceof Listener)) {
       throw new InvalidListenerError("registerListener expects a Listener");
     }
-    if (bindings.has(listener)) throw new InvalidListenerError(`listener ${listener.id} is already registered`);
+    if (boundEntry(listener) !== null) throw new InvalidListenerError(`listener ${listener.id} is already registered`);
     const running = listener.isRunning;
     const attach = /** @type {any} */ (listener)[ACTIONS];
     let key;
@@ -176,18 +207,10 @@ export class Channel {
       throw trapped(error);
     }
     /** @type {Entry} */
-    const entry = { channel: this, listener, key, stream: null, waiters: [], inHook: false };
+    const entry = { channel: this, listener, key, stream: null, waiters: null, inHook: false, ops: this.#ops };
     this.#byId.set(listener.id, entry);
     this.#byKey.set(key, entry);
-    bindings.set(listener, {
-      isRunning: () => this.#raw.isRunning(entry.key),
-      start: () => {
-        this.#raw.start(entry.key);
-        this.#schedule();
-      },
-      stop: () => this.#raw.stop(entry.key),
-      hooked: (hooked) => this.#raw.setHooked(entry.key, hooked),
-    });
+    bindListener(listener, entry);
     if (typeof attach === "function") attach.call(listener, this);
     return listener;
   }
@@ -491,6 +514,17 @@ export class Channel {
 
   // ---- driving the core ----
 
+  /** What this channel's Listeners call (one record for all of them). @type {import("./internal.js").Binding} */
+  #ops = {
+    isRunning: (entry) => this.#raw.isRunning(entry.key),
+    start: (entry) => {
+      this.#raw.start(entry.key);
+      this.#schedule();
+    },
+    stop: (entry) => this.#raw.stop(entry.key),
+    hooked: (entry, hooked) => this.#raw.setHooked(entry.key, hooked),
+  };
+
   /** What this channel's streams use of it. @type {import("./stream.js").StreamPort} */
   #port = {
     poll: (entry, max) => {
@@ -515,6 +549,10 @@ export class Channel {
       entry.stream = null;
     },
     finished: (entry) => this.#forget(entry),
+    park: (driver) => {
+      this.#parked.push(driver);
+      this.#schedule();
+    },
   };
 
   /**
@@ -569,19 +607,20 @@ export class Channel {
     return new Promise((resolve) => {
       const done = () => {
         signal?.removeEventListener("abort", done);
-        const at = entry.waiters.indexOf(done);
-        if (at >= 0) entry.waiters.splice(at, 1);
+        const at = entry.waiters?.indexOf(done) ?? -1;
+        if (at >= 0) entry.waiters?.splice(at, 1);
         resolve(undefined);
       };
       signal?.addEventListener("abort", done, { once: true });
-      entry.waiters.push(done);
+      (entry.waiters ??= []).push(done);
     });
   }
 
   /** @param {Entry} entry */
   #wakeWaiters(entry) {
     const waiters = entry.waiters;
-    entry.waiters = [];
+    if (waiters === null) return;
+    entry.waiters = null;
     for (const wake of waiters) wake();
   }
 
@@ -590,7 +629,7 @@ export class Channel {
     if (this.#byKey.get(entry.key) !== entry) return;
     this.#byKey.delete(entry.key);
     this.#byId.delete(entry.listener.id);
-    bindings.delete(entry.listener);
+    bindListener(entry.listener, null);
     entry.stream = null;
     this.#wakeWaiters(entry);
     /** @type {any} */ (this)[FORGET]?.(entry.listener);
@@ -608,6 +647,8 @@ export class Channel {
 
   /** Hands woken streams their shared chunk or a poll, and wakes parked iterators. */
   #flush() {
+    // Parked streams the core wakes now are handed out by this flush.
+    if (this.#parked.length > 0) this.#rewait();
     let keys;
     try {
       keys = this.#raw.flush(Date.now());

@@ -2,17 +2,21 @@
 // to the channel that holds it.
 
 /**
- * What a registered Listener uses to reach its channel's core. Set by Channel on registration,
- * removed on removal.
+ * What a registered Listener uses to reach its channel's core: one record per channel, shared by
+ * all its listeners (no closures per listener); each call takes the listener's entry. The
+ * channel binds a listener to its entry on registration (js/listener.js `bindListener`) and
+ * unbinds it on removal.
  * @typedef {object} Binding
- * @property {() => boolean} isRunning
- * @property {() => void} start
- * @property {() => void} stop
- * @property {(hooked: boolean) => void} hooked  the listener's onMessage was set or cleared
+ * @property {(entry: any) => boolean} isRunning
+ * @property {(entry: any) => void} start
+ * @property {(entry: any) => void} stop
+ * @property {(entry: any, hooked: boolean) => void} hooked  the listener's onMessage was set or cleared
  */
 
-/** @type {WeakMap<object, Binding>} */
-export const bindings = new WeakMap();
+/**
+ * A listener's entry in its channel, as the Listener sees it.
+ * @typedef {{ ops: Binding }} BoundEntry
+ */
 
 /**
  * An ActionListener's method, called with the channel once registered (it starts consuming its

@@ -3,13 +3,32 @@
 
 import { InvalidListenerError } from "./errors.js";
 import { newId } from "./ids.js";
-import { bindings } from "./internal.js";
+
+/**
+ * Binds a listener to its channel's entry (null: unbinds). Package-internal.
+ * @type {(listener: Listener, entry: import("./internal.js").BoundEntry | null) => void}
+ */
+export let bindListener = () => {};
+/**
+ * The channel entry a listener is bound to, or null. Package-internal.
+ * @type {(listener: Listener) => import("./internal.js").BoundEntry | null}
+ */
+export let boundEntry = () => null;
 
 export class Listener {
   /** Before registration only: the running flag the core takes on registration. */
   #running = true;
   /** @type {((message: import("./message.js").Delivery) => void) | undefined} */
   #onMessage = undefined;
+  /** @type {import("./internal.js").BoundEntry | null} its channel's record, once registered */
+  #entry = null;
+
+  static {
+    bindListener = (listener, entry) => {
+      listener.#entry = entry;
+    };
+    boundEntry = (listener) => listener.#entry;
+  }
 
   /** @param {{ id?: string }} [options] */
   constructor({ id } = {}) {
@@ -30,25 +49,27 @@ export class Listener {
 
   set onMessage(hook) {
     this.#onMessage = hook;
-    bindings.get(this)?.hooked(typeof hook === "function");
+    const entry = this.#entry;
+    entry?.ops.hooked(entry, typeof hook === "function");
   }
 
   /** Whether deliveries to streams and iterators flow (the core's flag once registered). */
   get isRunning() {
-    return bindings.get(this)?.isRunning() ?? this.#running;
+    const entry = this.#entry;
+    return entry ? entry.ops.isRunning(entry) : this.#running;
   }
 
   /** Resumes delivery to streams and iterators. */
   start() {
-    const binding = bindings.get(this);
-    if (binding) binding.start();
+    const entry = this.#entry;
+    if (entry) entry.ops.start(entry);
     else this.#running = true;
   }
 
   /** Pauses delivery to streams and iterators; messages keep queueing (bounded). */
   stop() {
-    const binding = bindings.get(this);
-    if (binding) binding.stop();
+    const entry = this.#entry;
+    if (entry) entry.ops.stop(entry);
     else this.#running = false;
   }
 }

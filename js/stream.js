@@ -1,10 +1,14 @@
 // The drivers of one listener's SSE stream (a ReadableStream, or a Node writable). The stream's
-// state machine (opening bytes,
-// pause, stream delay, keep-alive, closing frame) lives in the core (src/stream.rs); this class
-// only moves what a poll returns into the stream: `pull()` (the reader waits) polls once; the
-// channel's flush hands it a shared chunk or wakes it to poll again; a deadline the core names
-// arms this stream's own timer (each stream has one, created by its own polls, so on workerd the
-// timer belongs to the stream's request and keeps it from being cancelled as hung).
+// state machine (opening bytes, pause, stream delay, keep-alive, closing frame) lives in the core
+// (src/stream.rs); this class only moves what a poll returns into the stream: `pull()` (the
+// reader waits) polls once; the channel's flush hands it a shared chunk or wakes it to poll
+// again. A reader that asks again right after a shared chunk does not poll: the stream *parks*
+// (the channel tells the core in one call for all parked streams before its next core call,
+// and the core wakes those that got something meanwhile). A deadline the core names arms this
+// stream's own timer (each stream has one, created by its own polls, so on workerd the timer
+// belongs to the stream's request and keeps it from being cancelled as hung); a timer that fires
+// while the reader has not asked since its last bytes sends nothing (the next `pull()` polls and
+// arms it again), so a stream never holds more than the one chunk its reader has yet to take.
 
 /** What a poll returned: bytes were sent. (A number > 0 is a deadline; 0 waits to be woken.) */
 export const SENT = -1;
@@ -23,6 +27,8 @@ export const ALL_FRAMES = 0xffffffff;
  * @property {(entry: any) => void} close  the client left: remove the listener
  * @property {(entry: any) => void} drop  the stream failed: end it, keep the listener
  * @property {(entry: any) => void} finished  the core removed the listener
+ * @property {(driver: StreamDriver) => void} park  the driver's consumer waits again after a
+ *   shared chunk: tell the core before its next call (and flush soon)
  */
 
 /**
@@ -52,8 +58,17 @@ export class StreamDriver {
     /** @type {ReturnType<typeof setTimeout> | undefined} */
     this.timer = undefined;
     this.timerAt = Infinity;
-    this.onAbort = () => this.stop();
-    signal?.addEventListener("abort", this.onAbort, { once: true });
+    /** The consumer asked for bytes and has not been given any since. */
+    this.hungry = false;
+    /** The last bytes were a shared chunk from the channel's flush (which took this stream off
+     * the core's waiting list) and nothing polled since: when the consumer asks again, the
+     * stream parks instead of polling. */
+    this.fed = false;
+    /** Parked: waits again, and the channel has yet to tell the core (StreamPort.park). */
+    this.parked = false;
+    /** Made only for a stream with a signal (a Node sink has none). */
+    this.onAbort = signal ? () => this.stop() : undefined;
+    if (signal && this.onAbort) signal.addEventListener("abort", this.onAbort, { once: true });
     /** @type {Promise<unknown> | undefined} until the core has opened the stream */
     this.opening = opening?.finally(() => {
       this.opening = undefined;
@@ -77,6 +92,17 @@ export class StreamDriver {
     // Some runtimes (workerd) pull before start()'s promise settles.
     if (this.opening) return this.opening.then(() => this.pull());
     if (this.failure !== undefined) return this.#fail();
+    this.hungry = true;
+    if (this.fed) {
+      // The core drained this stream's queue into the shared chunk: a poll now would nearly
+      // always find nothing. The channel tells the core that it waits again, in one call for
+      // every parked stream before its next core call, and the core wakes it if anything came
+      // meanwhile. The timer an earlier poll armed stays armed (deadlines only move later).
+      this.fed = false;
+      this.parked = true;
+      this.port.park(this);
+      return;
+    }
     this.#poll();
   }
 
@@ -92,7 +118,9 @@ export class StreamDriver {
    * @param {Uint8Array} chunk
    */
   deliver(chunk) {
-    if (!this.closed) this.#enqueue(chunk);
+    if (this.closed) return;
+    this.fed = true;
+    this.#enqueue(chunk);
   }
 
   /** The reader waited and something changed: poll again. */
@@ -128,6 +156,8 @@ export class StreamDriver {
 
   #poll() {
     if (this.closed) return;
+    this.fed = false;
+    this.parked = false;
     let code;
     /** @type {Uint8Array | null} */
     let bytes = null;
@@ -157,6 +187,7 @@ export class StreamDriver {
 
   /** @param {Uint8Array} bytes */
   #enqueue(bytes) {
+    this.hungry = false;
     if (!this.cancelled) this.write(bytes);
   }
 
@@ -172,7 +203,10 @@ export class StreamDriver {
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.timerAt = Infinity;
-      this.#poll();
+      // A consumer that has not asked since its last bytes gets nothing more now (that would
+      // hold a second chunk for it); its next request polls, which arms the timer again.
+      if (this.hungry) this.#poll();
+      else this.fed = false;
     }, Math.max(0, at - Date.now()));
   }
 
@@ -210,8 +244,9 @@ export class StreamDriver {
 
   #cleanup() {
     this.closed = true;
+    this.parked = false;
     clearTimeout(this.timer);
-    this.signal?.removeEventListener("abort", this.onAbort);
+    if (this.onAbort) this.signal?.removeEventListener("abort", this.onAbort);
     this.released();
   }
 }
@@ -269,17 +304,21 @@ export class NodeSink extends StreamDriver {
   constructor(port, entry, res, opening) {
     super(port, entry, undefined, opening);
     this.res = res;
-    this.onClose = () => this.cancel();
-    this.onDrain = () => this.pull();
-    res.on("close", this.onClose);
-    res.on("drain", this.onDrain);
+    // One pair of listener functions for every sink (no closures per connection): they find
+    // the sink on the writable.
+    /** @type {any} */ (res)[SINK] = this;
+    res.on("close", onSinkClose);
+    res.on("drain", onSinkDrain);
   }
 
   /** @param {Uint8Array} bytes */
   write(bytes) {
     if (this.cancelled) return;
-    // Room for more: ask again, as a reader that waits would.
-    if (this.res.write(bytes)) queueMicrotask(this.onDrain);
+    if (!this.res.write(bytes)) return;
+    // Room for more: ask again, as a reader that waits would. After a shared chunk that only
+    // parks the sink (no poll); after a poll's bytes it polls again, from a microtask.
+    if (this.fed) this.pull();
+    else queueMicrotask(() => this.pull());
   }
 
   end() {
@@ -292,9 +331,23 @@ export class NodeSink extends StreamDriver {
   }
 
   released() {
-    this.res.off("close", this.onClose);
-    this.res.off("drain", this.onDrain);
+    this.res.off("close", onSinkClose);
+    this.res.off("drain", onSinkDrain);
+    /** @type {any} */ (this.res)[SINK] = undefined;
   }
+}
+
+/** Where a Node writable holds its sink. */
+const SINK = Symbol("eric-sse sink");
+
+/** The client left. @this {any} */
+function onSinkClose() {
+  this[SINK]?.cancel();
+}
+
+/** The writable takes more. @this {any} */
+function onSinkDrain() {
+  this[SINK]?.pull();
 }
 
 /**

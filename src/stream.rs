@@ -92,7 +92,11 @@ impl ListenerState {
         max_frames: usize,
         out: &mut Vec<u8>,
     ) -> Result<StreamPoll, Error> {
-        let opening = self.stream_mut()?.opening.take();
+        let stream = self.stream_mut()?;
+        // The reader gets bytes or is marked waiting again below: a poll that sends leaves it
+        // not waiting, so a later flush never hands a chunk to a reader that has one to read.
+        stream.waiting = false;
+        let opening = stream.opening.take();
         if let Some(opening) = &opening {
             out.extend_from_slice(opening);
         }
@@ -125,6 +129,19 @@ impl ListenerState {
         }
         stream.waiting = true;
         Ok(StreamPoll::Pending { wake_at: self.wake_at(timing) })
+    }
+
+    /// Whether a poll at `now` could send something (or end the stream): what a reader that
+    /// waits again without polling ([`crate::Channel::rewait_streams`]) must be woken for. Errs
+    /// towards true (a stopped listener with a queue, a delivery held by the stream delay): a
+    /// needless wake costs one poll that finds nothing, a missed one strands the reader.
+    pub(crate) fn stream_ready(&self, timing: Timing, now: u64) -> bool {
+        let Some(stream) = self.stream.as_ref() else { return false };
+        stream.opening.is_some()
+            || !self.queue.is_empty()
+            || self.dropped > 0
+            || self.is_done()
+            || stream.keep_alive_at(timing).is_some_and(|at| now >= at)
     }
 
     /// When this stream next has something to do on its own: a keep-alive, or a delivery held

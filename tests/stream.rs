@@ -122,6 +122,91 @@ fn waiting_streams_share_one_chunk_of_the_broadcasts_since_the_last_flush() {
 }
 
 #[test]
+fn flush_lists_woken_streams_in_key_order() {
+    let mut ch = channel(ChannelConfig { keep_alive_ms: 0, ..ChannelConfig::default() });
+    let keys: Vec<ListenerKey> = (0..200).map(|_| opened(&mut ch, 0)).collect();
+    for &key in keys.iter().rev() {
+        assert_eq!(poll(&mut ch, key, 0), pending(None));
+    }
+    broadcast(&mut ch, "1");
+    let mut flush = Flush::default();
+    ch.flush(1, &mut flush);
+    assert_eq!(flush.shared_keys, keys, "registration order, not the map's");
+}
+
+#[test]
+fn a_stream_that_waits_again_without_a_poll_is_woken_for_what_came_meanwhile() {
+    let mut ch = channel(ChannelConfig { keep_alive_ms: 0, ..ChannelConfig::default() });
+    let a = opened(&mut ch, 0);
+    assert_eq!(poll(&mut ch, a, 0), pending(None));
+    broadcast(&mut ch, "1");
+    let mut flush = Flush::default();
+    ch.flush(1, &mut flush);
+    assert_eq!(flush.shared_keys, [a]);
+    // Its reader has the chunk and has not asked again: a broadcast now only queues.
+    broadcast(&mut ch, "2");
+    ch.flush(2, &mut flush);
+    assert!(flush.is_empty());
+    assert!(ch.rewait_streams(&[a.0], 3), "a queue that is not empty wakes it");
+    ch.flush(3, &mut flush);
+    assert_eq!(flush.streams, [a]);
+    assert_eq!(poll(&mut ch, a, 3), sent(&frame(2, "2")));
+}
+
+#[test]
+fn a_stream_that_waits_again_with_nothing_queued_is_shared_the_next_broadcast() {
+    let mut ch = channel(ChannelConfig { keep_alive_ms: 0, ..ChannelConfig::default() });
+    let (a, b) = (opened(&mut ch, 0), opened(&mut ch, 0));
+    for key in [a, b] {
+        assert_eq!(poll(&mut ch, key, 0), pending(None));
+    }
+    let mut flush = Flush::default();
+    for n in 1..=3 {
+        broadcast(&mut ch, &n.to_string());
+        ch.flush(n, &mut flush);
+        assert_eq!(flush.shared_keys, [a, b], "broadcast {n}");
+        assert!(!ch.rewait_streams(&[a.0, b.0], n), "nothing came: nothing to wake");
+    }
+    assert!(!ch.rewait_streams(&[999, a.0], 4), "unknown keys are skipped");
+}
+
+#[test]
+fn waiting_again_wakes_a_stream_whose_keep_alive_is_due_or_that_ended() {
+    let mut ch = channel(ChannelConfig { keep_alive_ms: 1000, first_keep_alive_ms: 0, ..ChannelConfig::default() });
+    let (a, b) = (opened(&mut ch, 0), opened(&mut ch, 0));
+    for key in [a, b] {
+        assert_eq!(poll(&mut ch, key, 0), pending(Some(1000)));
+    }
+    broadcast(&mut ch, "1");
+    let mut flush = Flush::default();
+    ch.flush(10, &mut flush);
+    assert_eq!(flush.shared_keys, [a, b]);
+    assert!(!ch.rewait_streams(&[a.0], 1009));
+    assert!(ch.rewait_streams(&[b.0], 1010), "keep-alive due at 1010 (the chunk went out at 10)");
+    ch.flush(1010, &mut flush);
+    assert_eq!(flush.streams, [b]);
+    assert_eq!(poll(&mut ch, b, 1010), sent(": keep-alive\n\n"));
+    ch.notify_end();
+    ch.flush(1011, &mut flush);
+    assert_eq!(flush.streams, [a], "a waits (told by rewait_streams); b has bytes to read");
+    assert!(ch.rewait_streams(&[b.0], 1012), "the end wakes it");
+}
+
+#[test]
+fn a_poll_that_sends_leaves_the_stream_not_waiting() {
+    let mut ch = channel(ChannelConfig { keep_alive_ms: 1000, first_keep_alive_ms: 0, ..ChannelConfig::default() });
+    let a = opened(&mut ch, 0);
+    assert_eq!(poll(&mut ch, a, 0), pending(Some(1000)));
+    // A timer's poll sends a keep-alive: the reader has bytes to read, it does not wait.
+    assert_eq!(poll(&mut ch, a, 1000), sent(": keep-alive\n\n"));
+    broadcast(&mut ch, "1");
+    let mut flush = Flush::default();
+    ch.flush(1001, &mut flush);
+    assert!(flush.is_empty(), "nothing is handed to a reader that has not asked");
+    assert_eq!(poll(&mut ch, a, 1002), sent(&frame(1, "1")));
+}
+
+#[test]
 fn streams_whose_reader_does_not_wait_are_not_handed_anything() {
     let mut ch = channel(ChannelConfig { keep_alive_ms: 0, ..ChannelConfig::default() });
     let a = opened(&mut ch, 0);

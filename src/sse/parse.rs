@@ -87,6 +87,26 @@ pub enum RawItem<'a> {
 }
 
 const BOM: [u8; 3] = [0xEF, 0xBB, 0xBF];
+
+/// Consumes the bytes of a leading BOM (possibly split over chunks) into `line`; bytes that turn
+/// out not to be one stay in `line` as ordinary data. Sets `done` once the question is settled.
+/// Shared by both parsers (`Parser`, and `Utf16Parser` in `parse16.rs`).
+pub(crate) fn strip_bom<'c>(line: &mut Vec<u8>, done: &mut bool, mut chunk: &'c [u8]) -> &'c [u8] {
+    while let Some((&byte, rest)) = chunk.split_first() {
+        if BOM.get(line.len()) != Some(&byte) {
+            *done = true;
+            return chunk;
+        }
+        line.push(byte);
+        chunk = rest;
+        if line.len() == BOM.len() {
+            line.clear();
+            *done = true;
+            return chunk;
+        }
+    }
+    chunk
+}
 const MESSAGE: &[u8] = b"message";
 
 /// The incremental parser: feed chunks as they arrive, in any sizes; see the module docs.
@@ -188,7 +208,7 @@ impl Parser {
     /// replacing UTF-8 decoder; any bulk decode of several fields gives the same text).
     pub fn feed_bytes(&mut self, mut chunk: &[u8], emit: &mut impl FnMut(RawItem<'_>)) {
         if !self.bom_done {
-            chunk = self.strip_bom(chunk);
+            chunk = strip_bom(&mut self.line, &mut self.bom_done, chunk);
             if !self.bom_done {
                 return;
             }
@@ -225,24 +245,6 @@ impl Parser {
         }
     }
 
-    /// Consumes the bytes of a leading BOM (possibly split over chunks); bytes that turn out not
-    /// to be one stay in the line buffer as ordinary data.
-    fn strip_bom<'c>(&mut self, mut chunk: &'c [u8]) -> &'c [u8] {
-        while let Some((&byte, rest)) = chunk.split_first() {
-            if BOM.get(self.line.len()) != Some(&byte) {
-                self.bom_done = true;
-                return chunk;
-            }
-            self.line.push(byte);
-            chunk = rest;
-            if self.line.len() == BOM.len() {
-                self.line.clear();
-                self.bom_done = true;
-                return chunk;
-            }
-        }
-        chunk
-    }
 
     fn buffer(&mut self, bytes: &[u8], emit: &mut impl FnMut(RawItem<'_>)) {
         if self.skipping {

@@ -26,7 +26,7 @@
 //! The reader keeps two things across chunks, as [`Reader`] does: the last id and the last type
 //! handed out. The text and the index are scratch, overwritten by the next feed.
 
-use super::parse::Item;
+use super::parse::{strip_bom, Item};
 use super::transcode::{assign, find_line_end, same, transcode, transcode_all, Units, BLOCK};
 
 /// The tags of the index (see the module docs).
@@ -49,7 +49,6 @@ pub mod tag {
     pub const EVENT_TOO_LONG: u32 = 8;
 }
 
-const BOM: [u8; 3] = [0xEF, 0xBB, 0xBF];
 /// Output scratch larger than this (in units or words) is freed before the next feed.
 const SCRATCH_KEEP: usize = 1 << 20;
 
@@ -165,7 +164,8 @@ impl Utf16Parser {
             self.index = Vec::new();
         }
         if !self.bom_done {
-            chunk = self.strip_bom(chunk);
+            // As `Parser`: a leading BOM, possibly split over chunks, is dropped.
+            chunk = strip_bom(&mut self.line, &mut self.bom_done, chunk);
         }
         while self.bom_done && !chunk.is_empty() {
             if self.after_cr {
@@ -369,23 +369,6 @@ impl Utf16Parser {
         Some(at)
     }
 
-    /// As [`super::Parser`]: a leading BOM, possibly split over chunks, is dropped.
-    fn strip_bom<'c>(&mut self, mut chunk: &'c [u8]) -> &'c [u8] {
-        while let Some((&byte, rest)) = chunk.split_first() {
-            if BOM.get(self.line.len()) != Some(&byte) {
-                self.bom_done = true;
-                return chunk;
-            }
-            self.line.push(byte);
-            chunk = rest;
-            if self.line.len() == BOM.len() {
-                self.line.clear();
-                self.bom_done = true;
-                return chunk;
-            }
-        }
-        chunk
-    }
 
     fn buffer(&mut self, bytes: &[u8]) {
         if self.skipping {

@@ -256,6 +256,12 @@ impl RawChannel {
         Ok(poll_code(poll))
     }
 
+    /// Readers that took a shared chunk wait again (no poll); true when some were woken (flush
+    /// then). See `Channel::rewait_streams`.
+    pub fn rewait(&mut self, keys: &[u32], now: f64) -> bool {
+        self.inner.rewait_streams(keys, now as u64)
+    }
+
     /// The bytes of the last `poll`.
     pub fn output(&mut self) -> Vec<u8> {
         std::mem::take(&mut self.out)

@@ -193,6 +193,87 @@ test("a waiting stream wakes on dispatch", async (lib) => {
   await reader.cancel();
 });
 
+test("a reader that pauses after shared chunks and resumes gets the rest in one read, nothing lost", async (lib) => {
+  // Shared chunks go only to readers that asked: a reader that stops asking is held in the
+  // core's bounded queue, not in its Web stream.
+  const ch = new lib.Channel(quiet);
+  const [a, b] = [ch.addListener(), ch.addListener()];
+  const [ra, rb] = [ch.stream(a.id).getReader(), ch.stream(b.id).getReader()];
+  equal(await readText(ra), "retry: 5000\n\n");
+  equal(await readText(rb), "retry: 5000\n\n");
+  const nextA = readText(ra);
+  const nextB = readText(rb);
+  await tick();
+  ch.broadcast("n", 1);
+  equal(norm(await nextA), "id: 1\nevent: n\ndata: 1\n\n");
+  equal(norm(await nextB), "id: 1\nevent: n\ndata: 1\n\n");
+  // b keeps reading; a asks once more, gets broadcast 2, then pauses.
+  const twoA = readText(ra);
+  let bText = "";
+  const bReads = (async () => {
+    for (;;) {
+      const text = await readText(rb);
+      bText += text ?? "";
+      if (text === null || bText.includes("data: 9\n")) return;
+    }
+  })();
+  await tick();
+  ch.broadcast("n", 2);
+  equal(norm(await twoA), "id: 2\nevent: n\ndata: 2\n\n");
+  for (let i = 3; i <= 9; i += 1) {
+    ch.broadcast("n", i);
+    await tick();
+  }
+  await bReads;
+  equal(norm(bText).match(/data: \d+/g)?.join(","), "data: 2,data: 3,data: 4,data: 5,data: 6,data: 7,data: 8,data: 9");
+  equal(ch.getListener(a.id).id, a.id);
+  const resumed = norm(await Promise.race([readText(ra), tick(1000).then(() => "nothing came")]));
+  equal(resumed.match(/data: \d+/g)?.join(","), "data: 3,data: 4,data: 5,data: 6,data: 7,data: 8,data: 9",
+    "the paused reader's first read holds everything since (nothing was parked in its stream):");
+  await ra.cancel();
+  await rb.cancel();
+});
+
+test("a reader that asks again after a shared chunk gets what came in between", async (lib) => {
+  const ch = new lib.Channel(quiet);
+  const [a, b] = [ch.addListener(), ch.addListener()];
+  const [ra, rb] = [ch.stream(a.id).getReader(), ch.stream(b.id).getReader()];
+  await readText(ra);
+  await readText(rb);
+  const nextA = readText(ra);
+  const nextB = readText(rb);
+  await tick();
+  ch.broadcast("n", 1);
+  await nextA;
+  await nextB;
+  // Neither reader has asked again: the message only queues.
+  ch.broadcast("n", 2);
+  ch.dispatch(a.id, "only-a", 3);
+  const stranded = tick(1000).then(() => "nothing came");
+  equal(norm(await Promise.race([readText(ra), stranded])), "id: 2\nevent: n\ndata: 2\n\nid: 3\nevent: only-a\ndata: 3\n\n");
+  equal(norm(await Promise.race([readText(rb), stranded])), "id: 2\nevent: n\ndata: 2\n\n");
+  const later = readText(ra);
+  await tick();
+  ch.notifyEnd();
+  equal(norm(await Promise.race([later, stranded])), "event: _eric_channel_closed\ndata: null\n\n");
+  await rb.cancel();
+});
+
+test("keep-alives still go out after a run of shared chunks", async (lib) => {
+  const ch = new lib.Channel({ keepAliveMs: 60, firstKeepAliveMs: 0 });
+  const ls = [ch.addListener(), ch.addListener()];
+  const readers = ls.map((l) => ch.stream(l.id).getReader());
+  for (const r of readers) await readText(r);
+  for (let i = 1; i <= 3; i += 1) {
+    const reads = readers.map((r) => readText(r));
+    await tick();
+    ch.broadcast("n", i);
+    for (const text of await Promise.all(reads)) equal(norm(text), `id: ${i}\nevent: n\ndata: ${i}\n\n`);
+  }
+  for (const text of await Promise.all(readers.map((r) => readText(r)))) equal(text, ": keep-alive\n\n");
+  for (const r of readers) await r.cancel();
+});
+
 test("cancelling a stream removes its listener", async (lib) => {
   const ch = new lib.Channel(quiet);
   const l = ch.addListener();

@@ -27,8 +27,9 @@
 //!   merges the queue without repeats, and keeps from that stream exactly what it covered;
 //! - the memory charged returns to where it was when the channels are dropped.
 //!
-//! The engine-numbered channel also takes the engine's end marker, `_eric_backplane` notices,
-//! `check_outgoing` and `can_resume`. The model found five places where the channel did not do
+//! Streams' readers also wait again without a poll (`rewait_streams`), and the engine-numbered
+//! channel also takes the engine's end marker, `_eric_backplane` notices, `check_outgoing` and
+//! `can_resume`. The model found five places where the channel did not do
 //! what its documentation says; `fuzz/README.md` lists them, each with the input that found it
 //! in `fuzz/regressions/channel/`, and `tests/channel.rs` has a direct test for each.
 #![allow(
@@ -1346,6 +1347,8 @@ impl Sim {
         };
         let delay = self.cfg.stream_delay_ms;
         let mut out = Vec::new();
+        // The reader gets bytes, or waits again (Pending, below).
+        self.ls[at].stream.as_mut().unwrap().waiting = false;
         let opening = self.ls[at].stream.as_mut().unwrap().opening.take();
         if let Some(o) = &opening {
             out.extend_from_slice(o);
@@ -1424,6 +1427,27 @@ impl Sim {
             _ => panic!("peek_stream: got {got:?}, the model {want:?}"),
         }
         self.unchanged(&before, "peek_stream");
+    }
+
+    /// Readers that took a shared chunk wait again without a poll: each stream is marked waiting,
+    /// and the ones a poll at `now` could send something to must be woken.
+    fn rewait(&mut self, keys: &[ListenerKey], now: u64) {
+        let raw: Vec<u32> = keys.iter().map(|k| k.0).collect();
+        let got = self.real.rewait_streams(&raw, now);
+        let mut want = false;
+        for key in keys {
+            let Some(at) = self.index(*key).filter(|at| self.ls[*at].stream.is_some()) else { continue };
+            let l = &self.ls[at];
+            let s = l.stream.as_ref().unwrap();
+            let due = self.keep_alive_at(s).is_some_and(|t| now >= t);
+            let ready = s.opening.is_some() || !l.queue.is_empty() || l.dropped > 0 || l.done() || due;
+            self.ls[at].stream.as_mut().unwrap().waiting = true;
+            if ready {
+                self.ls[at].must_wake = true;
+                want = true;
+            }
+        }
+        assert_eq!(got, want, "rewait_streams: whether it woke any");
     }
 
     fn drop_stream(&mut self, key: ListenerKey) {
@@ -1690,6 +1714,11 @@ pub fn run(data: &[u8]) {
                     let key = sim.pick_key(&mut input);
                     let last = sim.pick_last(&mut input).unwrap_or_default();
                     sim.open_stream_replay(key, &last, &mut input, now, low);
+                }
+                11 | 12 => {
+                    let count = 1 + input.below(3);
+                    let keys: Vec<ListenerKey> = (0..count).map(|_| sim.pick_key(&mut input)).collect();
+                    sim.rewait(&keys, now);
                 }
                 _ => {}
             },

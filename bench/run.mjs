@@ -196,3 +196,72 @@ await scenario("Payloads", async () => {
       r.deliverNextVsRoundTrip >= 0.5 && r.same);
   }
 });
+for (const r of await benchParse({ rounds: quick ? 2 : 7 })) {
+  row(`Parse ${fmt(r.megabytes, 0)} MB, bytes → events, 16 KiB chunks — ${r.title}`,
+    `eric-sse createParser ${fmt(r.ours.mbps)} MB/s; eventsource-parser 4.1.3 (+ streaming TextDecoder) ${fmt(r.theirs.mbps)} MB/s`,
+    `${fmt(r.ratio, 2)}× eventsource-parser`, "≥ 2× eventsource-parser", r.ratio >= 2 && r.same,
+    `${r.check}; instructions per byte: \`npm run bench:callgrind\``);
+}
+if (quick) {
+  row("Parse, instructions per byte (callgrind)", "not measured with --quick (`npm run bench:callgrind`)", "", "≥ 2× eventsource-parser", false);
+} else {
+  await scenario("Parse, instructions per byte (callgrind)", () => {
+    for (const r of benchCallgrind()) {
+      row(`Parse, instructions per byte (callgrind) — ${r.title}`,
+        `eric-sse ${fmt(r.perByte["eric-sse"], 1)}/B; eventsource-parser ${fmt(r.perByte["eventsource-parser"], 1)}/B`,
+        `${fmt(r.ratio, 2)}× eventsource-parser`, "≥ 2× eventsource-parser", r.ratio >= 2 && r.same,
+        `${CALLGRIND_SETUP}; ${r.same ? "same events" : "EVENTS DIFFER"}: ${r.check}`);
+    }
+  });
+}
+const pool = await benchPool({ rounds: quick ? 1 : 3 });
+row("Pool: hash 1 MiB per task, 2 workers", pool.heavy.figures,
+  `${fmt(pool.heavy.vsInline, 2)}× inline, ${fmt(pool.heavy.vsWorkerpool, 2)}× workerpool`, "≥ 1.8× inline on 2 cores",
+  pool.heavy.vsInline >= 1.8 && pool.heavy.same, pool.heavy.same ? "every hash checked against the inline result" : "RESULTS DIFFER");
+row("Pool: per-task overhead (tiny tasks)", pool.tiny.figures, `${fmt(pool.tiny.ratio, 2)}× workerpool's speed`,
+  "no worse than workerpool", pool.tiny.ratio >= 1 && pool.tiny.same);
+const durable = await benchDurable({ m: quick ? 200 : 500 });
+row(`Durable Objects: publishes into one channel object, ${durable.n} SSE readers, ${durable.inFlight} in flight (real workerd, SQLite on disk)`,
+  `durable ${fmt(durable.durable.publishRate, 0)} publishes/s, ${fmt(durable.durable.deliverRate, 0)} delivered/s; `
+    + `single-isolate hub (examples/cloudflare) ${fmt(durable.isolate.publishRate, 0)} publishes/s, ${fmt(durable.isolate.deliverRate, 0)} delivered/s`,
+  `${fmt(durable.durable.publishRate / durable.isolate.publishRate, 2)}× the single-isolate hub's publish rate`,
+  "every message reaches every reader", durable.durable.complete && durable.isolate.complete,
+  `${durable.m} messages; each publish is a request to the front, one to the object and an SQLite write before the reply; the HTTP client shares the cores`);
+const redis = await benchRedis({ quick });
+if (redis) {
+  const perSecond = (r) => `${fmt(r.rate.perSecond, 0)} msg/s (${fmt(r.rate.perSecond * r.rate.readers / 1000, 1)} k deliveries/s)`;
+  const ms = (v) => `${fmt(v, 1)} ms`;
+  row(`Redis backplane: messages/s end to end (POST → Redis → 2 processes → ${redis.redis.rate.readers} SSE readers)`,
+    `Redis ${perSecond(redis.redis)}; one process without Redis, ${redis.single.rate.readers} readers: ${perSecond(redis.single)}`,
+    `${fmt(redis.redis.rate.perSecond / redis.single.rate.perSecond, 2)}× the single process`,
+    "every message on every reader, once, in one order", redis.redis.rate.complete && redis.single.rate.complete,
+    `${redis.redis.rate.count} messages, 16 POSTs in flight, readers over HTTP in the bench process; ` +
+    `the adapter alone (append → follower, one process): ${fmt(redis.adapter, 0)} appends/s`);
+  row("Redis backplane: publish-to-delivery latency (paced, one POST every 5 ms)",
+    `Redis p50 ${ms(redis.redis.latency.p50)}, p99 ${ms(redis.redis.latency.p99)}; one process p50 ${ms(redis.single.latency.p50)}, p99 ${ms(redis.single.latency.p99)}`,
+    `+${ms(redis.redis.latency.p50 - redis.single.latency.p50)} at p50`, "measured beside the single process",
+    redis.redis.latency.complete && redis.single.latency.complete, "from before the POST to the event parsed on each reader (one clock)");
+} else {
+  row("Redis backplane", "not measured: no /usr/bin/redis-server (npm run setup -- --redis)", "", "measured", false);
+}
+try {
+  for (const r of socketRows(await benchSockets({ quick }))) row(r.scenario, r.figures, r.ratio, r.goal, r.met, r.note);
+} catch (error) {
+  row("Sockets: fan-out over 127.0.0.1", `not measured: ${error.message}`, "", "measured", false);
+}
+sizes();
+
+const cpu = cpus()[0]?.model ?? "unknown CPU";
+const machine = `${cpu}, ${cpus().length} cores, ${fmt(totalmem() / 2 ** 30, 0)} GiB; Node ${process.version}; ${new Date().toISOString().slice(0, 10)}`;
+const table = [
+  "| scenario | figures | ratio | goal | met |",
+  "|---|---|---|---|---|",
+  ...rows.map((r) => `| ${r.scenario} | ${r.figures}${r.note ? `<br><sub>${r.note}</sub>` : ""} | ${r.ratio} | ${r.goal} | ${r.met ? "yes" : "**no**"} |`),
+].join("\n");
+for (const r of rows) {
+  console.log(`${r.met ? "met " : "MISS"}  ${r.scenario}\n      ${r.figures}${r.ratio ? `\n      → ${r.ratio}` : ""}   (goal: ${r.goal})${r.note ? `\n      ${r.note}` : ""}`);
+}
+const notes = readFileSync(new URL("./NOTES.md", import.meta.url), "utf8");
+writeFileSync(new URL("./RESULTS.md", import.meta.url),
+  `# Benchmark results\n\nMachine: ${machine}. Generated by \`npm run bench\` in ${Math.round((Date.now() - started) / 1000)} s.\n\n${table}\n\n${notes}`);
+console.log(`\nwrote bench/RESULTS.md (${Math.round((Date.now() - started) / 1000)} s)`);

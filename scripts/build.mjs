@@ -4,7 +4,7 @@
 // between entries in chunks (so two entries in one app share one instance and one set of classes).
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { join } from "node:path";
+import { join, sep } from "node:path";
 import { bin, mtime, root, run } from "./lib.mjs";
 import { setup } from "./setup.mjs";
 
@@ -55,7 +55,10 @@ export function bundle() {
     for (const [suffix, api] of Object.entries(SUBSETS)) {
       if (source.split('from "./api.js"').length !== 2) throw new Error(`js/entry-${runtime}.js must export * from "./api.js" once`);
       const file = join(generated, `${runtime}${suffix}.js`);
-      writeFileSync(file, source.replace('from "./api.js"', `from "${api}"`).replaceAll('from "./', 'from "../../js/'));
+      // Absolute paths: target/ may be a link to elsewhere (the packaging test's clean clone
+      // shares one), and esbuild resolves from where a file really is.
+      const js = `${join(root, "js").split(sep).join("/")}/`;
+      writeFileSync(file, source.replace('from "./api.js"', `from "${api}"`).replaceAll('from "./', `from "${js}`));
       entryPoints[`${runtime}${suffix}`] = file;
     }
   }

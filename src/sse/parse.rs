@@ -88,6 +88,19 @@ pub enum RawItem<'a> {
 
 const BOM: [u8; 3] = [0xEF, 0xBB, 0xBF];
 
+/// A field line's name and value: the value starts after the first colon, less one leading
+/// space; a line without a colon is a name with an empty value. Shared by both parsers.
+pub(crate) fn split_field(line: &[u8]) -> (&[u8], &[u8]) {
+    match line.iter().position(|&b| b == b':') {
+        Some(at) => {
+            let (field, rest) = line.split_at(at);
+            let value = rest.get(1..).unwrap_or_default();
+            (field, value.strip_prefix(b" ").unwrap_or(value))
+        }
+        None => (line, &[][..]),
+    }
+}
+
 /// Consumes the bytes of a leading BOM (possibly split over chunks) into `line`; bytes that turn
 /// out not to be one stay in `line` as ordinary data. Sets `done` once the question is settled.
 /// Shared by both parsers (`Parser`, and `Utf16Parser` in `parse16.rs`).
@@ -282,14 +295,7 @@ impl Parser {
         if let Some(comment) = line.strip_prefix(b":") {
             return emit(RawItem::Comment(comment.strip_prefix(b" ").unwrap_or(comment)));
         }
-        let (field, value) = match line.iter().position(|&b| b == b':') {
-            Some(at) => {
-                let (field, rest) = line.split_at(at);
-                let value = rest.get(1..).unwrap_or_default();
-                (field, value.strip_prefix(b" ").unwrap_or(value))
-            }
-            None => (line, &[][..]),
-        };
+        let (field, value) = split_field(line);
         match field {
             b"event" => value.clone_into(&mut self.kind),
             b"data" => self.append_data(value, emit),

@@ -26,7 +26,7 @@
 //! The reader keeps two things across chunks, as [`Reader`] does: the last id and the last type
 //! handed out. The text and the index are scratch, overwritten by the next feed.
 
-use super::parse::{strip_bom, Item};
+use super::parse::{split_field, strip_bom, Item};
 use super::transcode::{assign, find_line_end, same, transcode, transcode_all, Units, BLOCK};
 
 /// The tags of the index (see the module docs).
@@ -404,14 +404,7 @@ impl Utf16Parser {
         if let Some(comment) = line.strip_prefix(b":") {
             return self.comment(comment.strip_prefix(b" ").unwrap_or(comment));
         }
-        let (field, value) = match line.iter().position(|&b| b == b':') {
-            Some(at) => {
-                let (field, rest) = line.split_at(at);
-                let value = rest.get(1..).unwrap_or_default();
-                (field, value.strip_prefix(b" ").unwrap_or(value))
-            }
-            None => (line, &[][..]),
-        };
+        let (field, value) = split_field(line);
         match field {
             b"event" => self.set_kind(value),
             b"data" => self.append_data(value),

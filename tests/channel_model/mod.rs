@@ -250,6 +250,22 @@ struct ListenerModel {
 }
 
 impl ListenerModel {
+    /// A stream opens: its opening owed, nothing taken or replayed yet but `through`.
+    fn open(&mut self, opening: Vec<u8>, now: u64, last_id: Option<MessageId>, through: Option<MessageId>) {
+        self.last_taken = None;
+        self.replayed_through = through;
+        self.stream = Some(StreamModel {
+            opening: Some(opening),
+            last_sent_at: now,
+            next_delivery_at: now,
+            sent_since_open: false,
+            waiting: false,
+            last_id,
+        });
+    }
+}
+
+impl ListenerModel {
     fn waiting(&self) -> bool {
         self.consumer_waiting || self.stream.as_ref().is_some_and(|s| s.waiting)
     }
@@ -1097,17 +1113,7 @@ impl Sim {
             l.queue.clear();
             l.queue_bytes = 0;
         }
-        let l = &mut self.ls[at];
-        l.last_taken = None;
-        l.replayed_through = None;
-        l.stream = Some(StreamModel {
-            opening: Some(opening),
-            last_sent_at: now,
-            next_delivery_at: now,
-            sent_since_open: false,
-            waiting: false,
-            last_id: stream_last,
-        });
+        self.ls[at].open(opening, now, stream_last, None);
     }
 
     /// A `Last-Event-ID` for a resume: none, an id of the log, the last id, a malformed one, one
@@ -1283,16 +1289,7 @@ impl Sim {
         let l = &mut self.ls[at];
         l.queue.clear();
         l.queue_bytes = 0;
-        l.replayed_through = through;
-        l.last_taken = None;
-        l.stream = Some(StreamModel {
-            opening: Some(opening),
-            last_sent_at: now,
-            next_delivery_at: now,
-            sent_since_open: false,
-            waiting: false,
-            last_id: stream_last,
-        });
+        l.open(opening, now, stream_last, through);
     }
 
     fn keep_alive_at(&self, s: &StreamModel) -> Option<u64> {

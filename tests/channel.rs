@@ -470,7 +470,8 @@ mod engine {
         Channel::new("r", ChannelConfig { numbering: Numbering::External, ..ChannelConfig::default() })
     }
 
-    fn entry(seq: u64, prev: Option<u64>, payload: &str) -> External<'_> {
+    /// An entry as an engine numbers it (epoch 9), for the replica tests here and below.
+    pub(super) fn entry(seq: u64, prev: Option<u64>, payload: &str) -> External<'_> {
         External {
             id: MessageId::new(9, seq),
             prev: prev.map(|p| MessageId::new(9, p)),
@@ -612,19 +613,8 @@ mod engine {
 mod lagging_replica {
     //! A replica behind its engine: a client resumes on it, the replay is read from the engine,
     //! then the replica catches up — the client must not get what it already has again.
+    use super::engine::entry;
     use super::*;
-    use eric_sse::External;
-
-    fn entry(seq: u64, prev: Option<u64>, payload: &str) -> External<'_> {
-        External {
-            id: MessageId::new(9, seq),
-            prev: prev.map(|p| MessageId::new(9, p)),
-            kind: "t",
-            payload,
-            sender_id: None,
-            target: None,
-        }
-    }
 
     #[test]
     fn entries_the_replay_already_covered_are_not_delivered_again() {

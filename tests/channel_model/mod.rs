@@ -649,19 +649,8 @@ impl Sim {
         let kind = if mode == 2 { ERROR } else { kind };
         let sender = (mode != 0).then_some(sender);
         let at = self.index(key);
-        let refusal = if (mode != 2 && !valid_kind(kind)) || sender.is_some_and(|s| !valid_id(s)) {
-            Some(FORMAT)
-        } else if self.ended {
-            Some(CLOSED)
-        } else if self.external {
-            Some(FORMAT)
-        } else if payload.len() > self.cfg.max_message_bytes {
-            Some(TOO_LARGE)
-        } else if at.is_none() {
-            Some(LISTENER)
-        } else {
-            None
-        };
+        let format_ok = (mode == 2 || valid_kind(kind)) && sender.is_none_or(valid_id);
+        let refusal = self.message_refusal(format_ok, payload).or(at.is_none().then_some(LISTENER));
         let id = MessageId::new(self.epoch, self.next_seq);
         let msg = at.filter(|_| refusal.is_none()).map(|at| self.build(id, self.last_id, kind, payload, sender, Some(&self.ls[at].id.clone())));
         let full = at.zip(msg.as_ref()).is_some_and(|(at, msg)| !self.fits(&self.ls[at], msg.size));
@@ -705,8 +694,10 @@ impl Sim {
         self.keep(index);
     }
 
-    fn broadcast(&mut self, kind: &str, payload: &str, low: bool) {
-        let refusal = if !valid_kind(kind) {
+    /// What the core refuses a new message for, checked in its order: format, end, a channel
+    /// an engine numbers, size (a dispatch then checks its listener).
+    fn message_refusal(&self, format_ok: bool, payload: &str) -> Option<&'static str> {
+        if !format_ok {
             Some(FORMAT)
         } else if self.ended {
             Some(CLOSED)
@@ -716,7 +707,11 @@ impl Sim {
             Some(TOO_LARGE)
         } else {
             None
-        };
+        }
+    }
+
+    fn broadcast(&mut self, kind: &str, payload: &str, low: bool) {
+        let refusal = self.message_refusal(valid_kind(kind), payload);
         let id = MessageId::new(self.epoch, self.next_seq);
         let msg = refusal.is_none().then(|| self.build(id, self.last_id, kind, payload, None, None));
         let size = msg.as_ref().map_or(0, |m| m.size);

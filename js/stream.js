@@ -5,8 +5,9 @@
 // again. A reader that asks again right after a shared chunk does not poll: the stream *parks*
 // (the channel tells the core in one call for all parked streams before its next core call,
 // and the core wakes those that got something meanwhile). A deadline the core names arms this
-// stream's own timer (each stream has one, created by its own polls, so on workerd the timer
-// belongs to the stream's request and keeps it from being cancelled as hung); a timer that fires
+// stream's own timer (each Web stream has one, created by its own polls, so on workerd the timer
+// belongs to the stream's request and keeps it from being cancelled as hung; Node sinks share one
+// timer over a heap of their deadlines, for memory); a timer that fires
 // while the reader has not asked since its last bytes sends nothing (the next `pull()` polls and
 // arms it again), so a stream never holds more than the one chunk its reader has yet to take.
 
@@ -198,16 +199,32 @@ export class StreamDriver {
   /** Polls again at `at` (ms) unless a poll is due earlier. @param {number} at */
   #arm(at) {
     if (at >= this.timerAt) return;
-    clearTimeout(this.timer);
     this.timerAt = at;
+    this.schedule(at);
+  }
+
+  /** Calls `due()` at `at` (ms), in place of any earlier schedule: this stream's own timer.
+   * @param {number} at */
+  schedule(at) {
+    clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      this.timerAt = Infinity;
-      // A consumer that has not asked since its last bytes gets nothing more now (that would
-      // hold a second chunk for it); its next request polls, which arms the timer again.
-      if (this.hungry) this.#poll();
-      else this.fed = false;
+      this.due();
     }, Math.max(0, at - Date.now()));
+  }
+
+  /** Cancels the schedule. */
+  unschedule() {
+    clearTimeout(this.timer);
+  }
+
+  /** The deadline the core named has come. */
+  due() {
+    this.timerAt = Infinity;
+    // A consumer that has not asked since its last bytes gets nothing more now (that would
+    // hold a second chunk for it); its next request polls, which arms the timer again.
+    if (this.hungry) this.#poll();
+    else this.fed = false;
   }
 
   /**
@@ -245,7 +262,7 @@ export class StreamDriver {
   #cleanup() {
     this.closed = true;
     this.parked = false;
-    clearTimeout(this.timer);
+    this.unschedule();
     if (this.onAbort) this.signal?.removeEventListener("abort", this.onAbort);
     this.released();
   }
@@ -304,6 +321,8 @@ export class NodeSink extends StreamDriver {
   constructor(port, entry, res, opening) {
     super(port, entry, undefined, opening);
     this.res = res;
+    /** Its place in the sinks' deadline heap (-1: none). */
+    this.slot = -1;
     // One pair of listener functions for every sink (no closures per connection): they find
     // the sink on the writable.
     /** @type {any} */ (res)[SINK] = this;
@@ -330,12 +349,124 @@ export class NodeSink extends StreamDriver {
     if (!this.cancelled) this.res.destroy(error instanceof Error ? error : undefined);
   }
 
+  /** One timer for every sink (a Node Timeout and its closure would be a fifth of a sink's
+   * memory). @param {number} at */
+  schedule(at) {
+    sinkDeadlines.set(this, at);
+  }
+
+  unschedule() {
+    sinkDeadlines.delete(this);
+  }
+
   released() {
     this.res.off("close", onSinkClose);
     this.res.off("drain", onSinkDrain);
     /** @type {any} */ (this.res)[SINK] = undefined;
   }
 }
+
+/**
+ * The deadlines of every Node sink under one timer: a binary heap by deadline (each sink knows
+ * its place in it), and one Timeout for the earliest. A sink's deadline only moves earlier
+ * while it is in the heap (a later one waits for the poll the earlier one brings).
+ */
+class Deadlines {
+  /** @type {NodeSink[]} */
+  heap = [];
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  timer = undefined;
+  timerAt = Infinity;
+  fire = () => this.#fire();
+
+  /** Puts the sink in at `at` (its `timerAt`), or moves it up. @param {NodeSink} sink @param {number} at */
+  set(sink, at) {
+    if (sink.slot < 0) {
+      sink.slot = this.heap.length;
+      this.heap.push(sink);
+    }
+    this.#up(sink.slot);
+    this.#rearm();
+  }
+
+  /** @param {NodeSink} sink */
+  delete(sink) {
+    if (sink.slot < 0) return;
+    this.#remove(sink);
+    this.#rearm();
+  }
+
+  /** @param {NodeSink} sink */
+  #remove(sink) {
+    const at = sink.slot;
+    sink.slot = -1;
+    const last = /** @type {NodeSink} */ (this.heap.pop());
+    if (at < this.heap.length) {
+      this.heap[at] = last;
+      last.slot = at;
+      this.#down(this.#up(at));
+    }
+  }
+
+  #fire() {
+    this.timer = undefined;
+    this.timerAt = Infinity;
+    const now = Date.now();
+    /** @type {NodeSink[]} */
+    const due = [];
+    while (this.heap.length > 0 && this.heap[0].timerAt <= now) {
+      const sink = this.heap[0];
+      this.#remove(sink);
+      due.push(sink);
+    }
+    for (const sink of due) sink.due();
+    this.#rearm();
+  }
+
+  /** One Timeout, for the earliest deadline. */
+  #rearm() {
+    const first = this.heap.length > 0 ? this.heap[0].timerAt : Infinity;
+    if (first === this.timerAt) return;
+    clearTimeout(this.timer);
+    this.timerAt = first;
+    this.timer = first === Infinity ? undefined : setTimeout(this.fire, Math.max(0, first - Date.now()));
+  }
+
+  /** @param {number} i @returns {number} where the sink at i ended */
+  #up(i) {
+    const heap = this.heap;
+    const sink = heap[i];
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (heap[parent].timerAt <= sink.timerAt) break;
+      heap[i] = heap[parent];
+      heap[i].slot = i;
+      i = parent;
+    }
+    heap[i] = sink;
+    sink.slot = i;
+    return i;
+  }
+
+  /** @param {number} i */
+  #down(i) {
+    const heap = this.heap;
+    const sink = heap[i];
+    for (;;) {
+      let child = 2 * i + 1;
+      if (child >= heap.length) break;
+      if (child + 1 < heap.length && heap[child + 1].timerAt < heap[child].timerAt) child += 1;
+      if (heap[child].timerAt >= sink.timerAt) break;
+      heap[i] = heap[child];
+      heap[i].slot = i;
+      i = child;
+    }
+    heap[i] = sink;
+    sink.slot = i;
+  }
+}
+
+const sinkDeadlines = new Deadlines();
 
 /** Where a Node writable holds its sink. */
 const SINK = Symbol("eric-sse sink");

@@ -118,3 +118,55 @@ test("a client that stops reading: the socket fills, the core holds the rest wit
     await server.close();
   }
 });
+
+test("sinks share one timer: each keeps its own keep-alive cadence, and one that leaves gets none", async () => {
+  const { EventEmitter } = await import("node:events");
+  const decoder = new TextDecoder();
+  const sinks = [];
+  for (const keepAliveMs of [30, 50, 80]) {
+    const channel = new lib.Channel({ keepAliveMs, firstKeepAliveMs: 0 });
+    for (let i = 0; i < 12; i += 1) {
+      const res = new EventEmitter();
+      const sink = { keepAliveMs, res, times: [], closedAt: Infinity };
+      res.write = (bytes) => {
+        if (decoder.decode(bytes).includes(": keep-alive")) sink.times.push(performance.now());
+        return true;
+      };
+      res.end = () => {};
+      res.destroy = () => {};
+      channel.pipe(channel.addListener().id, res);
+      sinks.push(sink);
+      await new Promise((r) => setTimeout(r, 3)); // staggered deadlines
+    }
+  }
+  try {
+    await checkCadence(sinks);
+  } finally {
+    for (const sink of sinks) sink.res.emit("close");
+  }
+});
+
+async function checkCadence(sinks) {
+  await new Promise((r) => setTimeout(r, 100));
+  // Every other sink leaves, in an order unlike the deadlines': they leave the heap from every place.
+  const leaving = sinks.filter((_, i) => i % 2 === 1).reverse();
+  for (const sink of leaving) {
+    sink.closedAt = performance.now();
+    sink.res.emit("close");
+  }
+  const staying = sinks.filter((s) => s.closedAt === Infinity);
+  const after = performance.now();
+  ok(await until(() => staying.every((s) => s.times.filter((t) => t > after).length >= 4), 10000),
+    `keep-alives after the others left: ${staying.map((s) => s.times.filter((t) => t > after).length)}`);
+  for (const sink of leaving) {
+    deepEqual(sink.times.filter((t) => t > sink.closedAt), [], "no keep-alive after the sink closed");
+    equal(sink.res.listenerCount("close"), 0, "the sink let go of its writable");
+  }
+  for (const sink of sinks) {
+    ok(sink.times.length >= 1, "every sink got a keep-alive");
+    for (let i = 1; i < sink.times.length; i += 1) {
+      const gap = sink.times[i] - sink.times[i - 1];
+      ok(gap >= sink.keepAliveMs - 2, `a keep-alive ${gap.toFixed(1)} ms after the last, every ${sink.keepAliveMs} ms asked`);
+    }
+  }
+}

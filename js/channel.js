@@ -14,11 +14,7 @@ import { ACTIONS, FORGET } from "./internal.js";
 import { Listener, bindListener, boundEntry } from "./listener.js";
 import { Message, SignedMessage, toJson, unpack } from "./message.js";
 import { NodeSink, SseSource } from "./stream.js";
-import { assertReady, coreGeneration, trapped } from "./wasm.js";
-
-/** Payloads cross into the core as UTF-8 bytes: the platform's encoder is far faster than
- * copying a string in character by character. */
-const utf8 = new TextEncoder();
+import { assertReady, copyOut, coreGeneration, trapped, writePayload } from "./wasm.js";
 
 /** The numeric options, in the order `RawChannel.settings()` returns them (src/channel.rs). */
 const NUMBER_OPTIONS = [
@@ -281,7 +277,8 @@ export class Channel {
     }
     let id;
     try {
-      id = this.#raw.dispatch(entry.key, text(type), utf8.encode(toJson(payload)), senderId);
+      const raw = this.#raw;
+      id = raw.dispatch(entry.key, text(type), writePayload(raw, toJson(payload)), senderId);
     } catch (error) {
       throw trapped(error);
     }
@@ -299,7 +296,8 @@ export class Channel {
     if (type instanceof Message) ({ type, payload } = type);
     let id;
     try {
-      id = this.#raw.broadcast(text(type), utf8.encode(toJson(payload)));
+      const raw = this.#raw;
+      id = raw.broadcast(text(type), writePayload(raw, toJson(payload)));
     } catch (error) {
       throw trapped(error);
     }
@@ -534,7 +532,10 @@ export class Channel {
         throw trapped(error);
       }
     },
-    output: () => this.#raw.output(),
+    output: () => {
+      const raw = this.#raw;
+      return copyOut(raw.outputAt(), raw.outputLen());
+    },
     next: (entry) => {
       const packed = this.#raw.peekStream(entry.key, Date.now());
       return packed === undefined ? undefined : unpack(packed);
@@ -661,7 +662,8 @@ export class Channel {
     const shared = keys[0];
     const streamsEnd = 2 + shared + keys[1];
     if (shared > 0) {
-      const chunk = this.#raw.shared();
+      const raw = this.#raw;
+      const chunk = copyOut(raw.sharedAt(), raw.sharedLen());
       for (let i = 2; i < 2 + shared; i += 1) this.#byKey.get(keys[i])?.stream?.deliver(chunk);
     }
     for (let i = 2 + shared; i < streamsEnd; i += 1) this.#byKey.get(keys[i])?.stream?.wake();

@@ -5,7 +5,7 @@
 
 import { RawParser } from "../pkg/eric_sse.js";
 import { ParseError, WasmTrapError } from "./errors.js";
-import { assertReady, coreGeneration, coreMemory, trapped } from "./wasm.js";
+import { NodeBuffer, assertReady, coreGeneration, coreViews as refresh, trapped, views as mem } from "./wasm.js";
 
 // Index tags (src/sse/parse16.rs, `tag`).
 const EVENT_MESSAGE = 1;
@@ -23,7 +23,6 @@ const STRING_PIECE = 16384;
 const encoder = new TextEncoder();
 // UTF-16 → string: Node's Buffer#ucs2Slice is a copy; elsewhere TextDecoder("utf-16le") (no BOM
 // stripping: a U+FEFF in the text is data), or String.fromCharCode for short texts.
-const NodeBuffer = /** @type {any} */ (globalThis).Buffer;
 const ucs2Slice = typeof NodeBuffer?.prototype?.ucs2Slice === "function" ? NodeBuffer.prototype.ucs2Slice : null;
 /** @type {TextDecoder | null} */
 let utf16 = null;
@@ -33,34 +32,10 @@ try {
   utf16 = null;
 }
 
-/** Views of wasm memory, made again when it grows (growing detaches the old buffer). */
-const mem = {
-  /** @type {WebAssembly.Memory | null} */ memory: null,
-  /** @type {ArrayBuffer | null} */ buffer: null,
-  bytes: new Uint8Array(0),
-  words: new Uint32Array(0),
-  /** @type {any} */ node: null,
-};
-
-function refresh() {
-  const memory = /** @type {WebAssembly.Memory} */ (coreMemory());
-  if (memory !== mem.memory) {
-    mem.memory = memory;
-    mem.buffer = null;
-  }
-  const buffer = memory.buffer;
-  if (buffer !== mem.buffer) {
-    mem.buffer = buffer;
-    mem.bytes = new Uint8Array(buffer);
-    mem.words = new Uint32Array(buffer);
-    mem.node = ucs2Slice ? NodeBuffer.from(buffer) : null;
-  }
-}
-
 /** The string of `length` UTF-16 units at `address` in wasm memory. */
 function textAt(address, length) {
   if (length === 0) return "";
-  if (mem.node) return ucs2Slice.call(mem.node, address, address + 2 * length);
+  if (ucs2Slice && mem.node) return ucs2Slice.call(mem.node, address, address + 2 * length);
   const units = new Uint16Array(/** @type {ArrayBuffer} */ (mem.buffer), address, length);
   if (utf16 && length > 64) return utf16.decode(units);
   let text = "";

@@ -24,6 +24,81 @@ export const coreGeneration = () => generation;
 /** The current instance's memory (tests use it to exhaust memory and force a trap). */
 export const coreMemory = () => /** @type {WebAssembly.Memory | undefined} */ (exports?.memory);
 
+/** Node's Buffer (also in Deno and Bun), or undefined: its native UTF-8 and UTF-16 copies. */
+export const NodeBuffer = /** @type {any} */ (globalThis).Buffer;
+
+/** Views of the current instance's memory, made again when it grows (growing detaches the
+ * old buffer) or the instance is replaced: read them after `coreViews()`. */
+export const views = {
+  /** @type {WebAssembly.Memory | null} */ memory: null,
+  /** @type {ArrayBuffer | null} */ buffer: null,
+  bytes: new Uint8Array(0),
+  words: new Uint32Array(0),
+  /** @type {any} a Node Buffer over the memory, where there is Buffer */ node: null,
+};
+
+/** Brings `views` up to date with the memory. */
+export function coreViews() {
+  const memory = /** @type {WebAssembly.Memory} */ (exports?.memory);
+  if (memory !== views.memory) {
+    views.memory = memory;
+    views.buffer = null;
+  }
+  const buffer = memory.buffer;
+  if (buffer !== views.buffer) {
+    views.buffer = buffer;
+    views.bytes = new Uint8Array(buffer);
+    views.words = new Uint32Array(buffer);
+    views.node = typeof NodeBuffer?.from === "function" ? NodeBuffer.from(buffer) : null;
+  }
+}
+
+/**
+ * A copy of the `len` bytes at `at` in the core's memory, for a stream to keep: in Node a
+ * Buffer (small ones come from Node's pool, as its sockets' chunks do: far cheaper than a
+ * fresh ArrayBuffer), elsewhere a Uint8Array.
+ * @param {number} at
+ * @param {number} len
+ * @returns {Uint8Array}
+ */
+export function copyOut(at, len) {
+  coreViews();
+  const bytes = views.bytes.subarray(at, at + len);
+  if (!views.node) return bytes.slice();
+  const copy = NodeBuffer.allocUnsafe(len);
+  copy.set(bytes);
+  return copy;
+}
+
+const utf8 = new TextEncoder();
+
+/**
+ * Writes a payload's text as UTF-8 into the core's payload buffer (`RawChannel.payloadBuffer`)
+ * and returns its length in bytes: with Buffer, the exact length and one native write (SIMD in
+ * Node 22+); elsewhere `encodeInto`, in a second step for text past its first guess.
+ * @param {{ payloadBuffer(units: number, len: number): number }} raw
+ * @param {string} text
+ * @returns {number}
+ */
+export function writePayload(raw, text) {
+  const units = text.length;
+  if (NodeBuffer) {
+    const len = NodeBuffer.byteLength(text, "utf8");
+    const at = raw.payloadBuffer(units, len);
+    coreViews();
+    return views.node.write(text, at, len, "utf8");
+  }
+  let room = units + 16;
+  let at = raw.payloadBuffer(units, room);
+  coreViews();
+  const { read, written } = utf8.encodeInto(text, views.bytes.subarray(at, at + room));
+  if (read === units) return written;
+  room = written + (units - read) * 3;
+  at = raw.payloadBuffer(units, room);
+  coreViews();
+  return written + utf8.encodeInto(text.slice(read), views.bytes.subarray(at + written, at + room)).written;
+}
+
 /**
  * What a failed call into the core should throw. A WebAssembly trap (`unreachable`, an
  * allocation the engine refused) leaves the instance unusable, so it is replaced by a fresh one

@@ -26,7 +26,7 @@ export function build() {
     run("wasm-bindgen", ["--target", "web", "--out-dir", "pkg", raw]);
     patchGlue(join(root, "pkg", "eric_sse.js"));
     const tmp = join(root, "target", "eric_sse_bg.opt.wasm");
-    run(bin("wasm-opt"), ["-Oz", ...FEATURES, out, "-o", tmp]);
+    run(bin("wasm-opt"), ["-Oz", ...(process.env.WASM_NAMES ? ["-g"] : []), ...FEATURES, out, "-o", tmp]);
     copyFileSync(tmp, out);
   }
   bundle();

@@ -451,9 +451,20 @@ impl Channel {
     /// Those of [`Channel::dispatch`], and [`Error::InvalidMessageFormat`] for a sender id that
     /// breaks the listener id rules.
     pub fn dispatch_signed(&mut self, key: ListenerKey, signed: SignedMessage) -> Result<MessageId, Error> {
-        validate_kind(&signed.message.kind)?;
-        validate_sender(&signed.sender_id)?;
-        self.dispatch_parts(key, &signed.message.kind, &signed.message.payload, Some(&signed.sender_id))
+        self.dispatch_text(key, &signed.message.kind, &signed.message.payload, Some(&signed.sender_id))
+    }
+
+    /// [`Channel::dispatch`] (or, with a sender, [`Channel::dispatch_signed`]) of a message given
+    /// by its parts, for a driver that holds them in a buffer of its own.
+    ///
+    /// # Errors
+    /// Those of [`Channel::dispatch_signed`].
+    pub fn dispatch_text(&mut self, key: ListenerKey, kind: &str, payload: &str, sender_id: Option<&str>) -> Result<MessageId, Error> {
+        validate_kind(kind)?;
+        if let Some(sender_id) = sender_id {
+            validate_sender(sender_id)?;
+        }
+        self.dispatch_parts(key, kind, payload, sender_id)
     }
 
     /// Queues an `_eric_error` reply from `sender_id` (a reserved type users cannot send): how
@@ -510,14 +521,22 @@ impl Channel {
     /// `error` (then nothing is queued anywhere); [`Error::MemoryLimit`]. Nothing changes and no
     /// id is used on error.
     pub fn broadcast(&mut self, message: Message) -> Result<MessageId, Error> {
-        validate_kind(&message.kind)?;
+        self.broadcast_text(&message.kind, &message.payload)
+    }
+
+    /// [`Channel::broadcast`] of a message given by its parts.
+    ///
+    /// # Errors
+    /// Those of [`Channel::broadcast`].
+    pub fn broadcast_text(&mut self, kind: &str, payload: &str) -> Result<MessageId, Error> {
+        validate_kind(kind)?;
         let id = self.next_local_id()?;
-        self.check_payload(&message.payload)?;
+        self.check_payload(payload)?;
         let envelope = Rc::new(Envelope::build(Parts {
             id: Some(id),
             prev: self.last_id,
-            kind: &message.kind,
-            payload: &message.payload,
+            kind,
+            payload,
             sender_id: None,
             target: None,
         })?);
@@ -673,7 +692,16 @@ impl Channel {
     }
 
     fn check_payload(&self, payload: &str) -> Result<(), Error> {
-        if payload.len() > self.config.max_message_bytes {
+        self.check_payload_len(payload.len())
+    }
+
+    /// Whether a payload of `len` UTF-8 bytes is within `maxMessageBytes` (a driver asks before
+    /// it encodes a payload: a text of `n` UTF-16 units takes at least `n` bytes).
+    ///
+    /// # Errors
+    /// [`Error::PayloadTooLarge`] when it is over.
+    pub fn check_payload_len(&self, len: usize) -> Result<(), Error> {
+        if len > self.config.max_message_bytes {
             return Err(Error::PayloadTooLarge { limit: self.config.max_message_bytes });
         }
         Ok(())

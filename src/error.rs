@@ -95,6 +95,11 @@ pub enum Error {
         /// The budget in force.
         budget: usize,
     },
+    /// The WebAssembly memory could not grow to hold this (the engine refused).
+    OutOfMemory {
+        /// Bytes the refused value needs.
+        needed: usize,
+    },
     /// A channel option that is not of its kind or range.
     InvalidOption {
         /// The option's name in the JS API.
@@ -130,7 +135,7 @@ impl Error {
             Error::InvalidMessageFormat { .. } => names::INVALID_MESSAGE_FORMAT,
             Error::QueueOverflow { .. } => names::QUEUE_OVERFLOW,
             Error::ChannelClosed { .. } => names::CHANNEL_CLOSED,
-            Error::MemoryLimit { .. } => names::MEMORY_LIMIT,
+            Error::MemoryLimit { .. } | Error::OutOfMemory { .. } => names::MEMORY_LIMIT,
             Error::InvalidOption { .. } => names::INVALID_OPTION,
             Error::NotFound { .. } => names::NOT_FOUND,
             Error::MethodNotAllowed { .. } => names::METHOD_NOT_ALLOWED,
@@ -188,6 +193,11 @@ impl Error {
                 s.push_str("channel ");
                 s.push_str(channel);
                 s.push_str(" has ended (notifyEnd) and accepts no more messages");
+            }
+            Error::OutOfMemory { needed } => {
+                s.push_str("the WebAssembly memory could not grow by the ");
+                push_display(&mut s, *needed as u64);
+                s.push_str(" bytes this needs");
             }
             Error::MemoryLimit { needed, budget } => {
                 s.push_str("holding ");

@@ -8,7 +8,7 @@ use std::rc::Rc;
 use crate::error::Error;
 use crate::id::{check_id, MessageId};
 use crate::memory::Charge;
-use crate::sse::{encode_into, Frame};
+use crate::sse::{encode_fields, Frame};
 
 /// Message types starting with this prefix are the library's own signals (end of stream,
 /// overflow, dropped messages, replay gaps); users cannot send them.
@@ -112,8 +112,7 @@ impl Envelope {
         let id_str = core::str::from_utf8(&id_text).ok().filter(|s| !s.is_empty());
         let mut frame = Vec::with_capacity(kind.len() + payload.len() + id_text.len() + 24);
         let fields = Frame { id: id_str, event: Some(kind), data: Some(payload), ..Frame::default() };
-        encode_into(&mut frame, &fields)?;
-        let payload = match in_frame(&frame, payload) {
+        let payload = match encode_fields(&mut frame, &fields)? {
             Some(range) => Payload::InFrame(range),
             None => Payload::Owned(payload.into()),
         };
@@ -188,16 +187,6 @@ impl Envelope {
     }
 }
 
-/// The range of `payload` inside `frame` when the frame carries it as one `data:` line.
-fn in_frame(frame: &[u8], payload: &str) -> Option<Range<usize>> {
-    if crate::sse::has_line_break(payload) {
-        return None;
-    }
-    // The frame ends with `data: <payload>\n\n`.
-    let end = frame.len().checked_sub(2)?;
-    let start = end.checked_sub(payload.len())?;
-    (frame.get(start..end)? == payload.as_bytes()).then_some(start..end)
-}
 
 /// Checks that a user message type can be sent: 1 to 256 bytes, not reserved, no CR or LF.
 ///

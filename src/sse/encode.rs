@@ -4,6 +4,8 @@
 //! A frame is written as: one `: ` line per comment line, `retry:`, `id:`, `event:`, one `data:`
 //! line per data line (data is split at CRLF, LF and CR, so it round-trips), then an empty line.
 
+use core::ops::Range;
+
 use crate::error::Error;
 use crate::text::push_decimal;
 
@@ -46,6 +48,12 @@ pub fn encode(frame: &Frame<'_>) -> Result<String, Error> {
 /// # Errors
 /// Those of [`encode`].
 pub fn encode_into(out: &mut Vec<u8>, frame: &Frame<'_>) -> Result<(), Error> {
+    encode_fields(out, frame).map(|_| ())
+}
+
+/// [`encode_into`], returning where `data` sits in `out` when it went out whole as one `data:`
+/// line (so a holder of the frame need not keep the data apart; JSON is always one line).
+pub(crate) fn encode_fields(out: &mut Vec<u8>, frame: &Frame<'_>) -> Result<Option<Range<usize>>, Error> {
     validate(frame)?;
     if let Some(comment) = frame.comment {
         for line in Lines::new(comment) {
@@ -65,13 +73,16 @@ pub fn encode_into(out: &mut Vec<u8>, frame: &Frame<'_>) -> Result<(), Error> {
     if let Some(event) = frame.event {
         push_field(out, b"event: ", event);
     }
+    let mut whole = None;
     if let Some(data) = frame.data {
-        for line in Lines::new(data) {
+        for (n, line) in Lines::new(data).enumerate() {
             push_field(out, b"data: ", line);
+            let end = out.len().saturating_sub(1);
+            whole = (n == 0 && line.len() == data.len()).then(|| end.saturating_sub(line.len())..end);
         }
     }
     out.push(b'\n');
-    Ok(())
+    Ok(whole)
 }
 
 fn validate(frame: &Frame<'_>) -> Result<(), Error> {
@@ -89,7 +100,7 @@ fn validate(frame: &Frame<'_>) -> Result<(), Error> {
 }
 
 pub(crate) fn has_line_break(s: &str) -> bool {
-    s.bytes().any(|b| b == b'\n' || b == b'\r')
+    line_break(s.as_bytes()).is_some()
 }
 
 fn push_field(out: &mut Vec<u8>, name: &[u8], value: &str) {
@@ -131,29 +142,10 @@ impl<'a> Iterator for Lines<'a> {
     }
 }
 
-/// The position of the first CR or LF in `bytes`. Eight bytes at a time (SWAR): a word with
-/// neither byte is skipped with a few integer operations, and only a word that has one is
-/// searched byte by byte. Payloads are mostly JSON, which has no raw line breaks at all.
+/// The position of the first CR or LF in `bytes`: sixteen bytes at a time (SIMD128) in the
+/// shipped wasm, eight (SWAR) elsewhere. Payloads are mostly JSON, which has no raw line breaks.
 fn line_break(bytes: &[u8]) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    // Nonzero exactly when some byte of `word` is zero (a classic bit trick; exact for "any").
-    let has_zero = |word: u64| word.wrapping_sub(ONES) & !word & HIGHS != 0;
-    let is_break = |b: &u8| *b == b'\r' || *b == b'\n';
-    let mut words = bytes.chunks_exact(8);
-    let mut at = 0;
-    for chunk in &mut words {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        let word = u64::from_le_bytes(word);
-        if has_zero(word ^ (ONES * u64::from(b'\r'))) || has_zero(word ^ (ONES * u64::from(b'\n'))) {
-            if let Some(found) = chunk.iter().position(is_break) {
-                return Some(at + found);
-            }
-        }
-        at += 8;
-    }
-    words.remainder().iter().position(is_break).map(|found| at + found)
+    super::transcode::first_line_end(bytes)
 }
 
 #[cfg(test)]
@@ -162,6 +154,24 @@ mod tests {
 
     fn data(d: &str) -> String {
         encode(&Frame { data: Some(d), ..Frame::default() }).unwrap()
+    }
+
+    #[test]
+    fn encode_fields_finds_data_sent_whole_on_one_line() {
+        let whole = |d: &str| {
+            let mut out = b"kept".to_vec();
+            let range = encode_fields(&mut out, &Frame { id: Some("7"), event: Some("t"), data: Some(d), ..Frame::default() }).unwrap();
+            range.map(|r| String::from_utf8(out[r].to_vec()).unwrap())
+        };
+        assert_eq!(whole("{\"a\":\"déjà\"}").as_deref(), Some("{\"a\":\"déjà\"}"));
+        assert_eq!(whole("").as_deref(), Some(""));
+        for split in ["a\nb", "a\rb", "a\r\nb", "a\n", "\r"] {
+            assert_eq!(whole(split), None, "{split:?} is not one line");
+        }
+        let long = "y".repeat(1000);
+        assert_eq!(whole(&long).as_deref(), Some(long.as_str()));
+        let mut out = Vec::new();
+        assert_eq!(encode_fields(&mut out, &Frame { comment: Some("c"), ..Frame::default() }).unwrap(), None);
     }
 
     #[test]

@@ -5,7 +5,7 @@ mod parse;
 mod parse16;
 mod transcode;
 
-pub(crate) use encode::has_line_break;
+pub(crate) use encode::{encode_fields, has_line_break};
 pub use encode::{encode, encode_into, Frame};
 pub use parse::{Item, Parser, RawItem};
 pub use parse16::{tag, Reader, Utf16Parser};

@@ -2,12 +2,14 @@
 //! numeric key; deliveries cross packed (`crate::pack`); stream bytes and flush results are
 //! returned by separate calls so the hot calls return a number.
 
+use std::cell::RefCell;
+
 use wasm_bindgen::prelude::*;
 
 use crate::channel::{Channel, ChannelConfig, Flush, ListenerKey, Next, Numbering, Take, NUMBER_OPTIONS};
 use crate::error::Error;
 use crate::id::{check_id, MessageId};
-use crate::message::{Envelope, Message, SignedMessage};
+use crate::message::Envelope;
 use crate::pack::{pack, pack_flush, unpack_entry};
 use crate::stream::StreamPoll;
 use crate::wasm::to_js;
@@ -137,15 +139,29 @@ impl RawChannel {
         self.inner.set_hooked(ListenerKey(key), hooked).map_err(to_js)
     }
 
-    /// Queues a message for one listener; returns its id. `sender` signs it. The payload comes
-    /// as UTF-8 bytes (the JS side encodes it natively; a string would be copied in char by char).
-    pub fn dispatch(&mut self, key: u32, kind: String, payload: Vec<u8>, sender: Option<String>) -> Result<String, JsValue> {
-        let (key, message) = (ListenerKey(key), Message::new(kind, utf8(payload)?));
-        let sent = match sender {
-            Some(sender_id) => self.inner.dispatch_signed(key, SignedMessage::new(sender_id, message)),
-            None => self.inner.dispatch(key, message),
-        };
-        sent.map(id_text).map_err(to_js)
+    /// Room for the next payload, whose text is `units` UTF-16 units long, of at least `len`
+    /// bytes (keeping what an earlier call for this payload got written): its address in
+    /// memory. JS writes the payload's UTF-8 there natively (`encodeInto`, Node's `Buffer#write`)
+    /// and passes its length to `dispatch`/`broadcast`: one write, no allocation per message.
+    /// Refused at once (PayloadTooLarge) when `units` alone is over maxMessageBytes.
+    #[wasm_bindgen(js_name = payloadBuffer)]
+    pub fn payload_buffer(&self, units: usize, len: usize) -> Result<usize, JsValue> {
+        self.inner.check_payload_len(units).map_err(to_js)?;
+        PAYLOAD.with(|cell| {
+            let mut buffer = cell.try_borrow_mut().map_err(|_| to_js(Error::format("the payload buffer is in use")))?;
+            if buffer.len() < len {
+                let more = len - buffer.len();
+                buffer.try_reserve_exact(more).map_err(|_| to_js(Error::OutOfMemory { needed: more }))?;
+                buffer.resize(len, 0);
+            }
+            Ok(buffer.as_mut_ptr() as usize)
+        })
+    }
+
+    /// Queues a message for one listener; returns its id. `sender` signs it. The payload is the
+    /// first `len` bytes of the payload buffer (`payloadBuffer`).
+    pub fn dispatch(&mut self, key: u32, kind: &str, len: usize, sender: Option<String>) -> Result<String, JsValue> {
+        with_payload(len, |payload| self.inner.dispatch_text(ListenerKey(key), kind, payload, sender.as_deref()))
     }
 
     /// Queues an `_eric_error` reply signed by `sender`.
@@ -154,9 +170,10 @@ impl RawChannel {
         self.inner.dispatch_error(ListenerKey(key), sender, payload).map(id_text).map_err(to_js)
     }
 
-    /// Queues a message for every listener; returns its id. The payload comes as UTF-8 bytes.
-    pub fn broadcast(&mut self, kind: String, payload: Vec<u8>) -> Result<String, JsValue> {
-        self.inner.broadcast(Message::new(kind, utf8(payload)?)).map(id_text).map_err(to_js)
+    /// Queues a message for every listener; returns its id. The payload is the first `len`
+    /// bytes of the payload buffer (`payloadBuffer`).
+    pub fn broadcast(&mut self, kind: &str, len: usize) -> Result<String, JsValue> {
+        with_payload(len, |payload| self.inner.broadcast_text(kind, payload))
     }
 
     /// Takes entries an engine numbered, packed (`crate::pack::unpack_entry`), in log order.
@@ -248,7 +265,7 @@ impl RawChannel {
 
     /// Polls a stream (see `poll_code`); the bytes are in `output()`.
     pub fn poll(&mut self, key: u32, now: f64, max_frames: u32) -> Result<f64, JsValue> {
-        self.out.clear();
+        reuse(&mut self.out);
         let poll = self
             .inner
             .poll_stream(ListenerKey(key), now as u64, max_frames as usize, &mut self.out)
@@ -262,9 +279,18 @@ impl RawChannel {
         self.inner.rewait_streams(keys, now as u64)
     }
 
-    /// The bytes of the last `poll`.
-    pub fn output(&mut self) -> Vec<u8> {
-        std::mem::take(&mut self.out)
+    /// The bytes of the last `poll`: their address in memory (`outputLen` of them), valid until
+    /// the next call into the core. JS copies them out (a pooled Buffer in Node: far cheaper
+    /// than a fresh ArrayBuffer for the small chunks most polls give).
+    #[wasm_bindgen(js_name = outputAt)]
+    pub fn output_at(&self) -> usize {
+        self.out.as_ptr() as usize
+    }
+
+    /// How many bytes the last `poll` gave.
+    #[wasm_bindgen(js_name = outputLen)]
+    pub fn output_len(&self) -> usize {
+        self.out.len()
     }
 
     /// What the stream would deliver now (packed), or `undefined`; see `Channel::peek_stream`.
@@ -289,14 +315,23 @@ impl RawChannel {
     /// Runs a flush; returns the woken keys packed (`crate::pack::pack_flush`). The shared chunk
     /// is in `shared()`.
     pub fn flush(&mut self, now: f64) -> Vec<u32> {
+        reuse(&mut self.flush.shared);
         self.inner.flush(now as u64, &mut self.flush);
         pack_flush(&self.flush, &mut self.keys);
         self.keys.clone()
     }
 
-    /// The chunk the last `flush` gave every shared stream.
-    pub fn shared(&mut self) -> Vec<u8> {
-        std::mem::take(&mut self.flush.shared)
+    /// The chunk the last `flush` gave every shared stream: its address (`sharedLen` bytes),
+    /// valid until the next call into the core, as with `outputAt`.
+    #[wasm_bindgen(js_name = sharedAt)]
+    pub fn shared_at(&self) -> usize {
+        self.flush.shared.as_ptr() as usize
+    }
+
+    /// The length of the last `flush`'s shared chunk.
+    #[wasm_bindgen(js_name = sharedLen)]
+    pub fn shared_len(&self) -> usize {
+        self.flush.shared.len()
     }
 
     /// When to flush again for timers (ms), or -1.
@@ -324,9 +359,38 @@ impl RawChannel {
     }
 }
 
-/// The payload bytes as text (the JS side encoded a string, so this only fails on misuse).
-fn utf8(bytes: Vec<u8>) -> Result<String, JsValue> {
-    String::from_utf8(bytes).map_err(|_| to_js(Error::format("the payload is not UTF-8")))
+thread_local! {
+    /// Where JS writes the UTF-8 of the next payload to dispatch or broadcast (one buffer for
+    /// every channel; see `RawChannel::payload_buffer`).
+    static PAYLOAD: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A payload or output buffer larger than this is let go after use (the allocator reuses it).
+const KEPT: usize = 1 << 20;
+
+/// Empties an output buffer for its next bytes, letting go of a large one.
+fn reuse(buffer: &mut Vec<u8>) {
+    if buffer.capacity() > KEPT {
+        *buffer = Vec::new();
+    } else {
+        buffer.clear();
+    }
+}
+
+/// Runs `send` on the first `len` bytes of the payload buffer as text; returns the id it gives.
+fn with_payload(len: usize, send: impl FnOnce(&str) -> Result<MessageId, Error>) -> Result<String, JsValue> {
+    PAYLOAD.with(|cell| {
+        let mut buffer = cell.try_borrow_mut().map_err(|_| to_js(Error::format("the payload buffer is in use")))?;
+        let sent = match buffer.get(..len).map(std::str::from_utf8) {
+            Some(Ok(payload)) => send(payload).map(id_text).map_err(to_js),
+            Some(Err(_)) => Err(to_js(Error::format("the payload is not UTF-8"))),
+            None => Err(to_js(Error::format("the payload is longer than its buffer"))),
+        };
+        if buffer.capacity() > KEPT {
+            *buffer = Vec::new();
+        }
+        sent
+    })
 }
 
 fn take_mode(running: bool) -> Take {

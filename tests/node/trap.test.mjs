@@ -37,9 +37,13 @@ test("a trap replaces the instance, throws WasmTrapError, and every channel rebu
 
   const memory = coreMemory();
   exhaust(memory);
+  // A payload the memory cannot take is refused with a typed error, without a trap.
+  throws(() => streamed.broadcast("t", "x".repeat(3 << 20)), lib.MemoryLimitError);
+  ok(coreMemory() === memory, "no trap: the same instance");
   let error;
   try {
-    streamed.broadcast("t", "x".repeat(8 << 20));
+    // The glue copies a message type in with an allocation that aborts when it fails.
+    streamed.broadcast("t".repeat(8 << 20), "x");
   } catch (thrown) {
     error = thrown;
   }

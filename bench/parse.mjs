@@ -36,7 +36,57 @@ export async function benchParse({ megabytes = 8, rounds = 7 } = {}) {
   return results;
 }
 
+/**
+ * Where our time per event goes, on each fixture: the wasm parse alone (bytes in, index out),
+ * then with the chunk's one string and the index copy (what `createParser` does before it makes
+ * events), then all of it (the event objects, the slices and the handler call); and
+ * eventsource-parser's whole time per event, measured interleaved (median of `rounds`).
+ */
+export async function benchParseSplit({ megabytes = 8, rounds = 9 } = {}) {
+  // The package's internals (the glue and the memory views), for this measurement only.
+  const { RawParser, views, coreViews } = await import("../dist/shared-channel-client-full.js");
+  const ucs2 = /** @type {any} */ (globalThis).Buffer?.prototype.ucs2Slice;
+  const results = [];
+  for (const name of Object.keys(SHAPES)) {
+    const { chunks } = fixture(name, megabytes);
+    const core = (withText) => {
+      const raw = new RawParser(0, 0);
+      const header = raw.header() >>> 2;
+      let sum = 0;
+      for (const chunk of chunks) {
+        const address = raw.input(chunk.length);
+        coreViews();
+        views.bytes.set(chunk, address);
+        const words = raw.feed(chunk.length);
+        if (withText && words > 0) {
+          coreViews();
+          const head = views.words;
+          const text = ucs2.call(views.node, head[header], head[header] + 2 * head[header + 1]);
+          const start = head[header + 2] >>> 2;
+          sum += text.length + head.slice(start, start + words).length;
+        } else sum += words;
+      }
+      raw.free();
+      return sum;
+    };
+    const r = await sideBySide({
+      wasm: () => core(false),
+      text: () => core(true),
+      full: () => runOurs(createParser, chunks),
+      theirs: () => runTheirs(esParser, chunks),
+    }, rounds);
+    const events = Number(r.full.check.split("/")[0]);
+    const ns = (k) => (r[k].ms * 1e6) / events;
+    results.push({ name, events, wasm: ns("wasm"), text: ns("text") - ns("wasm"), delivery: ns("full") - ns("text"), full: ns("full"), theirs: ns("theirs") });
+  }
+  return results;
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
+  if (process.argv.includes("--split")) {
+    for (const r of await benchParseSplit()) console.log(r.name, JSON.stringify(r, (k, v) => (typeof v === "number" ? Math.round(v * 10) / 10 : v)));
+    process.exit(0);
+  }
   for (const r of await benchParse({ rounds: Number(process.argv[2] ?? 7) })) {
     console.log(`${r.title}\n  eric-sse ${fmt(r.ours.mbps)} MB/s, eventsource-parser ${fmt(r.theirs.mbps)} MB/s → ${fmt(r.ratio, 2)}×  (${r.same ? "same events" : "EVENTS DIFFER"}: ${r.check})`);
   }

@@ -2,7 +2,9 @@
 // `broadcast` to the bytes a reader takes off the listener's stream, and from `dispatch` to
 // `deliverNext`, beside `JSON.stringify` of the same value (the floor of any JSON-over-SSE
 // server: the payload must be serialized once), and beside the naive server's whole path
-// (stringify, frame, TextEncoder, enqueue into a bare ReadableStream, read). The value is an array of small records (numbers,
+// (stringify, frame, TextEncoder, enqueue into a bare ReadableStream, read), and beside the floor
+// of any Web-stream path (stringify, then enqueue a ready frame and read it). The value is an
+// array of small records (numbers,
 // short ASCII strings, a two-byte UTF-8 word), the shape of a typical JSON API payload.
 //
 // `node --expose-gc bench/payload.mjs` prints the figures; `npm run bench` puts them in its table.
@@ -54,6 +56,22 @@ async function naiveToBytes(value, count) {
   return bytes > 0 ? count : -1;
 }
 
+/** The floor of any Web-stream path: serialize the value, then enqueue a frame of the same size
+ * (made once, so nothing is framed or encoded) and read it. */
+async function floorToBytes(value, count) {
+  const frame = new TextEncoder().encode(`id: 1\nevent: tick\ndata: ${JSON.stringify(value)}\n\n`);
+  let controller;
+  const reader = new ReadableStream({ start: (c) => { controller = c; } }).getReader();
+  let bytes = 0;
+  for (let i = 0; i < count; i += 1) {
+    bytes += JSON.stringify(value).length > 0 ? 0 : 1;
+    controller.enqueue(frame);
+    const { value: chunk } = await reader.read();
+    bytes += chunk.byteLength;
+  }
+  return bytes > 0 ? count : -1;
+}
+
 function dispatchToDeliverNext(value, count) {
   const channel = new Channel({ keepAliveMs: 0, historySize: 0, maxQueueBytes: Infinity, maxMessageBytes: 64 * 1024 * 1024 });
   const id = channel.addListener().id;
@@ -85,6 +103,7 @@ export async function benchPayload({ rounds = 5 } = {}) {
     const r = await sideBySide({
       broadcast: () => broadcastToBytes(value, count),
       naive: () => naiveToBytes(value, count),
+      floor: () => floorToBytes(value, count),
       deliverNext: () => dispatchToDeliverNext(value, count),
       stringify: () => stringify(value, count),
       stringifyParse: () => stringifyParse(value, count),
@@ -97,6 +116,7 @@ export async function benchPayload({ rounds = 5 } = {}) {
       us: Object.fromEntries(Object.keys(r).map((name) => [name, perMessage(name)])),
       broadcast: r.stringify.ms / r.broadcast.ms,
       broadcastVsNaive: r.naive.ms / r.broadcast.ms,
+      broadcastVsFloor: r.floor.ms / r.broadcast.ms,
       deliverNext: r.stringify.ms / r.deliverNext.ms,
       deliverNextVsRoundTrip: r.stringifyParse.ms / r.deliverNext.ms,
       same: r.broadcast.check === count && r.deliverNext.check === count,

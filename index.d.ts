@@ -217,13 +217,13 @@ export class Channel<T = Json> {
   deliverNext(listenerId: string): Delivery<Delivered<T>>;
   /** Waits without polling; ends on notifyEnd(), removeListener() or abort. */
   messages(listenerId: string, options?: { signal?: AbortSignal }): AsyncIterableIterator<Delivery<Delivered<T>>>;
-  /** SSE bytes: `retry:`, the replay, then live frames; closing it removes the listener. */
+  /** SSE bytes: `retry:`, the replay, then live frames; closing it removes the listener. Chunks may be shared between streams (do not modify them); in Node they are Buffers. */
   stream(listenerId: string, options?: StreamOptions): ReadableStream<Uint8Array>;
   /**
    * The listener's SSE written straight to a Node `http.ServerResponse` (or any writable with
    * write/end/destroy and drain/close events): headers, `retry:`, the replay after
    * `lastEventId` (or `request`'s Last-Event-ID), live frames, with the writable's backpressure.
-   * The client closing the connection removes the listener. A few hundred bytes per connection.
+   * The client closing the connection removes the listener. Under 1 KB per connection.
    */
   pipe(listenerId: string, res: NodeWritableLike, options?: {
     request?: { headers: Record<string, string | string[] | undefined> };

@@ -21,7 +21,6 @@ const hub :Workerd.Worker = (
     (name = "node_modules/eric-sse/dist/shared-full.js", esModule = embed "../../dist/shared-full.js"),
     (name = "node_modules/eric-sse/dist/shared-channel-full.js", esModule = embed "../../dist/shared-channel-full.js"),
     (name = "node_modules/eric-sse/dist/shared-channel-client-full.js", esModule = embed "../../dist/shared-channel-client-full.js"),
-    (name = "node_modules/eric-sse/dist/shared-channel-client-full-redis.js", esModule = embed "../../dist/shared-channel-client-full-redis.js"),
     (name = "node_modules/eric-sse/dist/shared-client-full.js", esModule = embed "../../dist/shared-client-full.js"),
     (name = "node_modules/eric-sse/pkg/eric_sse_bg.wasm", wasm = embed "../../pkg/eric_sse_bg.wasm"),
   ],

@@ -4,7 +4,7 @@
 // the client tests in each of them (in workerd against the SSE test server over 127.0.0.1);
 // checkJs; the hub examples; and packaging (the packed tarball through real bundlers and runtimes).
 import { spawn, spawnSync } from "node:child_process";
-import { copyFileSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { build } from "./build.mjs";
@@ -176,6 +176,23 @@ const { runHubExamples } = await import("../tests/hub/run.mjs");
 await inProcess("hub examples (workerd and Deno over 127.0.0.1)", runHubExamples);
 await inProcess("Durable Objects (workerd + SQLite on disk, SIGKILL/restart, wrangler dev)", (await import("../tests/durable/run.mjs")).runDurable);
 await inProcess("Redis backplane (real redis-server: contract, adapter, Node + Deno + Bun processes)", (await import("../tests/redis/run.mjs")).runRedis);
+await inProcess("bench, quick (npm run bench -- --quick: every scenario runs to the end; no figure is asserted)", (report) => {
+  mkdirSync(join(root, "test-output"), { recursive: true });
+  const out = join(root, "test-output", "bench-quick.md");
+  const result = spawnSync(process.execPath, ["--expose-gc", "bench/run.mjs", "--quick", `--out=${out}`],
+    { cwd: root, encoding: "utf8", timeout: 15 * 60 * 1000 });
+  report("bench --quick exits 0 and writes its table", result.status === 0 && existsSync(`${out}.json`),
+    `${result.error ?? ""}${(result.stderr || result.stdout || "").slice(-2000)}`);
+  if (!existsSync(`${out}.json`)) return;
+  const rows = JSON.parse(readFileSync(`${out}.json`, "utf8"));
+  const broken = rows.filter((r) => /the scenario threw|not measured(?! with --quick)/.test(r.figures));
+  report("bench --quick: no scenario threw or went unmeasured", rows.length > 0 && broken.length === 0,
+    broken.map((r) => `${r.scenario}: ${r.figures}`).join("; "));
+  for (const family of ["Fan-out", "Single stream", "Core:", "Memory:", "Payload", "Parse", "Pool", "Durable Objects",
+    "Redis backplane", "Sockets", "Size", "Cold import"]) {
+    report(`bench --quick: has its ${family} rows`, rows.some((r) => r.scenario.startsWith(family)));
+  }
+});
 const { runBrowser } = await import("../tests/browser/run.mjs");
 await inProcess("Chromium (headless, playwright-core)", runBrowser);
 await inProcess("packaging (npm pack → wrangler, esbuild, Vite, Bun, Deno, Node, tsc)", (await import("../tests/packaging/run.mjs")).runPackaging);

@@ -69,10 +69,11 @@ pub struct Utf16Parser {
     kind_in_block: bool,
     /// The reader's remembered type is `kind` (it was handed out and has not changed since).
     kind_sent: bool,
+    /// The block's id while `id_dirty`; otherwise stale (the id is `last_event_id`: a commit
+    /// swaps the two buffers instead of copying).
     id_buffer: Vec<u8>,
     last_event_id: Vec<u8>,
-    /// `id_buffer` may differ from `last_event_id` (an `id` field changed it since the last
-    /// commit).
+    /// An `id` field set `id_buffer` since the last commit.
     id_dirty: bool,
     discarding: bool,
     /// The block has data (at least one `data` line).
@@ -335,7 +336,8 @@ impl Utf16Parser {
 
     #[allow(clippy::manual_contains)] // a loop over a few bytes, not a call to memchr
     fn set_id(&mut self, value: &[u8]) {
-        if !value.iter().any(|&b| b == 0) && !same(value, &self.id_buffer) {
+        let current = if self.id_dirty { &self.id_buffer } else { &self.last_event_id };
+        if !value.iter().any(|&b| b == 0) && !same(value, current) {
             assign(&mut self.id_buffer, value);
             self.id_dirty = true;
         }
@@ -495,7 +497,7 @@ impl Utf16Parser {
             None
         };
         if std::mem::take(&mut self.id_dirty) && !same(&self.id_buffer, &self.last_event_id) {
-            assign(&mut self.last_event_id, &self.id_buffer);
+            std::mem::swap(&mut self.last_event_id, &mut self.id_buffer);
             let start = self.out.len();
             transcode_all(&self.last_event_id, &mut self.out, self.scalar);
             self.range(tag::ID, start);

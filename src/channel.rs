@@ -929,7 +929,13 @@ impl Channel {
             Some(from) => history.from(from).filter(|e| e.is_for(&listener.id)).collect(),
             None => Vec::new(),
         };
-        let queued = listener.queue.iter().filter(|e| e.id().is_some_and(|id| after.is_none_or(|a| id > a)));
+        // The queue's messages after `last`, and its `_eric_backplane` notices (the engine's
+        // state is news to this client; a dropped count or a gap notice is superseded by the
+        // replay, which resends or announces the same messages).
+        let queued = listener.queue.iter().filter(|e| match e.id() {
+            Some(id) => after.is_none_or(|a| id > a),
+            None => e.kind() == BACKPLANE,
+        });
         merge_by_id(kept.into_iter(), queued, |envelope| out.extend_from_slice(envelope.frame()));
         listener.clear();
         Ok(())
@@ -1190,7 +1196,9 @@ fn is_control(envelope: &Envelope) -> bool {
     envelope.is_user() && matches!(envelope.kind(), "start" | "stop")
 }
 
-/// Calls `emit` for the envelopes of two id-ordered sequences in id order, each id once.
+/// Calls `emit` for the envelopes of two id-ordered sequences in id order, each id once. A
+/// notice (no id) in `b` goes out as soon as it is `b`'s next: after the message before it in
+/// `b`, before the one after it.
 fn merge_by_id<'a>(
     a: impl Iterator<Item = &'a Rc<Envelope>>,
     b: impl Iterator<Item = &'a Rc<Envelope>>,

@@ -297,6 +297,24 @@ fn replay_after_last_event_id_skips_other_listeners_and_duplicates() {
 }
 
 #[test]
+fn a_resume_keeps_the_queued_backplane_notices_in_their_place() {
+    let mut ch = channel(ChannelConfig::default());
+    let a = ch.add_listener().unwrap();
+    ch.broadcast(msg("t", "1")).unwrap();
+    ch.announce_backplane(false).unwrap();
+    ch.broadcast(msg("t", "2")).unwrap();
+    ch.announce_backplane(true).unwrap();
+    // Its client saw 1 and reconnects: the engine's state changes are news to it.
+    let text = open(&mut ch, a, &id(1).to_text());
+    assert_eq!(
+        text,
+        "event: _eric_backplane\ndata: {\"state\":\"down\"}\n\nid: 2\nevent: t\ndata: 2\n\n\
+         event: _eric_backplane\ndata: {\"state\":\"up\"}\n\n"
+    );
+    assert_eq!(ch.queued(a).unwrap(), 0);
+}
+
+#[test]
 fn replay_of_a_removed_and_reregistered_listener_comes_from_history() {
     let mut ch = channel(ChannelConfig::default());
     let a = ch.register_listener("alice").unwrap();

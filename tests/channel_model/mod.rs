@@ -1070,19 +1070,32 @@ impl Sim {
             let l = &self.ls[at];
             let for_l = |m: &Msg| m.target.as_deref().is_none_or(|t| t == l.id);
             let x = MessageId::parse(text);
-            let mut replay: Vec<usize>;
-            if let Some(x) = x.filter(|x| self.continuous(*x)) {
-                // What is kept for this listener after `x`, and its queue after `x`. (Strictly
-                // continuous, that is every message logged for it after `x`.)
-                replay = self.history.iter().copied().filter(|&i| self.log[i].id > x && for_l(&self.log[i])).collect();
-                replay.extend(l.queue.iter().filter_map(|item| match item {
-                    Item::Msg(i, _) if self.log[*i].id > x => Some(*i),
-                    _ => None,
+            // What is replayed: history entries for the listener (after `x` when the replay is
+            // continuous, else all, after a gap notice), and the queue's messages (likewise) and
+            // its `_eric_backplane` notices (a dropped count or an engine gap notice is superseded
+            // by the replay itself).
+            let after = x.filter(|x| self.continuous(*x));
+            let kept: Vec<usize> =
+                self.history.iter().copied().filter(|&i| after.is_none_or(|x| self.log[i].id > x) && for_l(&self.log[i])).collect();
+            let queued: Vec<&Item> = l
+                .queue
+                .iter()
+                .filter(|item| match item {
+                    Item::Msg(i, _) => after.is_none_or(|x| self.log[*i].id > x),
+                    Item::Notice { kind, .. } => *kind == BACKPLANE,
+                })
+                .collect();
+            if let Some(x) = after {
+                // Strictly continuous: every message logged for it after `x`.
+                let mut ids: Vec<usize> = kept.clone();
+                ids.extend(queued.iter().filter_map(|item| match item {
+                    Item::Msg(i, _) => Some(*i),
+                    Item::Notice { .. } => None,
                 }));
-                replay.sort_by_key(|&i| self.log[i].id);
-                replay.dedup();
+                ids.sort_by_key(|&i| self.log[i].id);
+                ids.dedup();
                 let logged: Vec<usize> = (0..self.log.len()).filter(|&i| self.log[i].id > x && for_l(&self.log[i])).collect();
-                assert_eq!(replay, logged, "a continuous replay is every message logged for the listener after its id");
+                assert_eq!(ids, logged, "a continuous replay is every message logged for the listener after its id");
             } else {
                 let oldest = self.history.front().map(|i| self.log[*i].id);
                 let data = match oldest {
@@ -1090,19 +1103,40 @@ impl Sim {
                     None => "{\"oldestId\":null}".to_owned(),
                 };
                 opening.extend_from_slice(&frame(None, REPLAY_GAP, &data));
-                replay = self.history.iter().copied().filter(|&i| for_l(&self.log[i])).collect();
-                replay.extend(l.queue.iter().filter_map(|item| match item {
-                    Item::Msg(i, _) => Some(*i),
-                    Item::Notice { .. } => None,
-                }));
-                replay.sort_by_key(|&i| self.log[i].id);
-                replay.dedup();
             }
-            for i in replay {
-                let id = self.log[i].id;
-                assert!(stream_last.is_none_or(|last| last < id), "the replay repeats or reorders ids");
-                stream_last = Some(id);
-                opening.extend_from_slice(&self.log[i].frame);
+            // In id order, each id once; a notice keeps its place after the queued message
+            // before it (it goes out as soon as everything queued before it has).
+            let (mut k, mut q) = (0, 0);
+            while k < kept.len() || q < queued.len() {
+                let take_kept = match queued.get(q) {
+                    Some(Item::Msg(i, _)) => kept.get(k).is_some_and(|&h| self.log[h].id <= self.log[*i].id),
+                    Some(Item::Notice { .. }) => false,
+                    None => true,
+                };
+                if take_kept {
+                    let h = kept[k];
+                    k += 1;
+                    if let Some(Item::Msg(i, _)) = queued.get(q) {
+                        if self.log[*i].id == self.log[h].id {
+                            q += 1;
+                        }
+                    }
+                    let id = self.log[h].id;
+                    assert!(stream_last.is_none_or(|last| last < id), "the replay repeats or reorders ids");
+                    stream_last = Some(id);
+                    opening.extend_from_slice(&self.log[h].frame);
+                } else {
+                    match queued[q] {
+                        Item::Msg(i, _) => {
+                            let id = self.log[*i].id;
+                            assert!(stream_last.is_none_or(|last| last < id), "the replay repeats or reorders ids");
+                            stream_last = Some(id);
+                            opening.extend_from_slice(&self.log[*i].frame);
+                        }
+                        Item::Notice { kind, data, .. } => opening.extend_from_slice(&frame(None, kind, data)),
+                    }
+                    q += 1;
+                }
             }
             let l = &mut self.ls[at];
             l.queue.clear();

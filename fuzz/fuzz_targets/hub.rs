@@ -10,7 +10,7 @@
 #![no_main]
 
 use eric_sse::error::Error;
-use eric_sse::hub::{decode, route, Command, Field, Fields, Route, Verb};
+use eric_sse::hub::{decode, route, Command, Field, Fields, Route, Verb, MAX_PAYLOAD_DEPTH};
 use eric_sse::id::check_id;
 use eric_sse::message::validate_kind;
 use libfuzzer_sys::fuzz_target;
@@ -105,10 +105,10 @@ fn body(input: &mut Input) -> Body {
     Body { text, json }
 }
 
-/// Arrays and objects nested 60 to 67 deep around a value (the limit is 64), with strings of
-/// brackets on the way.
+/// Arrays and objects nested from four below to three above the depth limit around a value,
+/// with strings of brackets on the way.
 fn nested(input: &mut Input) -> String {
-    let depth = 60 + usize::from(input.byte() % 8);
+    let depth = MAX_PAYLOAD_DEPTH - 4 + usize::from(input.byte() % 8);
     let mut open = String::new();
     let mut close = String::new();
     for level in 0..depth {
@@ -271,7 +271,7 @@ fn ref_decode(route: &Route, body: &Body, max: usize) -> Result<Command, &'stati
         if payload.len() > max {
             return Err("PayloadTooLargeError");
         }
-        if ref_depth(&payload) > 64 {
+        if ref_depth(&payload) > MAX_PAYLOAD_DEPTH {
             return Err(FORMAT);
         }
         (Some(kind), Some(payload))
@@ -349,7 +349,7 @@ fuzz_target!(|data: &[u8]| {
         if let (Some(kind), Some(payload)) = (&command.kind, &command.payload) {
             assert!(validate_kind(kind).is_ok(), "type {kind:?}");
             assert!(payload.len() <= max_payload, "payload of {} bytes over {max_payload}", payload.len());
-            assert!(ref_depth(payload) <= 64, "payload nested deeper than the limit");
+            assert!(ref_depth(payload) <= MAX_PAYLOAD_DEPTH, "payload nested deeper than the limit");
         }
         if route.verb.is_some() {
             assert_eq!(route.verb, Some(verb));

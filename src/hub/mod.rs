@@ -7,5 +7,5 @@
 mod command;
 mod route;
 
-pub use command::{decode, Command, Field, Fields, Verb};
+pub use command::{decode, Command, Field, Fields, Verb, MAX_PAYLOAD_DEPTH};
 pub use route::{route, Route};

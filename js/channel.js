@@ -14,7 +14,7 @@ import { ACTIONS, FORGET } from "./internal.js";
 import { Listener, bindListener, boundEntry } from "./listener.js";
 import { Message, SignedMessage, toJson, unpack } from "./message.js";
 import { NodeSink, SseSource } from "./stream.js";
-import { assertReady, copyOut, coreGeneration, trapped, writePayload } from "./wasm.js";
+import { assertReady, copyOut, coreGeneration, coreViews, trapped, views, writePayload } from "./wasm.js";
 
 /** The numeric options, in the order `RawChannel.settings()` returns them (src/channel.rs). */
 const NUMBER_OPTIONS = [
@@ -49,6 +49,8 @@ export class Channel {
   /** @type {Map<number, Entry>} */
   #byKey = new Map();
   #flushQueued = false;
+  /** The woken keys of the flush being handed out (reused from flush to flush). */
+  #keys = new Uint32Array(64);
   /** @type {import("./stream.js").StreamDriver[]} streams parked since the last core call */
   #parked = [];
   /** @type {Replica | null} the link to the engine, for a channel on a backplane */
@@ -112,16 +114,30 @@ export class Channel {
     this.#parked = [];
     // After a trap the rebuild abandons every stream.
     if (this.#generation !== coreGeneration()) return false;
-    const keys = new Uint32Array(drivers.length);
+    let at;
+    try {
+      // The keys go straight into the core's buffer (no array per call).
+      at = this.#current.parkedBuffer(drivers.length) >>> 2;
+    } catch (error) {
+      if (error instanceof WebAssembly.RuntimeError) {
+        // The instance was replaced (the rebuild follows in #raw).
+        console.error(trapped(error));
+      } else {
+        // No memory for the keys: the streams stay parked for the next call.
+        this.#parked = drivers.concat(this.#parked);
+      }
+      return false;
+    }
+    coreViews();
+    const words = views.words;
     let n = 0;
     for (const driver of drivers) {
       if (!driver.parked) continue;
       driver.parked = false;
-      if (!driver.closed) keys[n++] = /** @type {Entry} */ (driver.entry).key;
+      if (!driver.closed) words[at + n++] = /** @type {Entry} */ (driver.entry).key;
     }
-    if (n === 0) return false;
     try {
-      return this.#current.rewait(keys.subarray(0, n), Date.now());
+      return n > 0 && this.#current.rewait(n, Date.now());
     } catch (error) {
       // The instance was replaced (the rebuild follows in #raw).
       console.error(trapped(error));
@@ -652,13 +668,20 @@ export class Channel {
     if (this.#parked.length > 0) this.#rewait();
     let keys;
     try {
-      keys = this.#raw.flush(Date.now());
+      const raw = this.#raw;
+      const length = raw.flush(Date.now());
+      if (length === 0) return;
+      // A copy into this channel's own array: delivering may call into the core again.
+      const at = raw.keysAt() >>> 2;
+      coreViews();
+      if (this.#keys.length < length) this.#keys = new Uint32Array(Math.max(length, 2 * this.#keys.length));
+      keys = this.#keys.subarray(0, length);
+      keys.set(views.words.subarray(at, at + length));
     } catch (error) {
       // The instance was replaced: every channel rebuilds itself on its next call.
       console.error(trapped(error));
       return;
     }
-    if (keys.length === 0) return;
     const shared = keys[0];
     const streamsEnd = 2 + shared + keys[1];
     if (shared > 0) {

@@ -21,6 +21,8 @@ pub struct RawChannel {
     out: Vec<u8>,
     flush: Flush,
     keys: Vec<u32>,
+    /// Where JS writes the keys of parked streams for `rewait`.
+    parked: Vec<u32>,
 }
 
 fn options(id: &str, options: &JsValue, epoch: f64, external: bool) -> Result<ChannelConfig, Error> {
@@ -65,6 +67,7 @@ impl RawChannel {
             out: Vec::new(),
             flush: Flush::default(),
             keys: Vec::new(),
+            parked: Vec::new(),
         })
     }
 
@@ -273,9 +276,22 @@ impl RawChannel {
         Ok(poll_code(poll))
     }
 
-    /// Readers that took a shared chunk wait again (no poll); true when some were woken (flush
-    /// then). See `Channel::rewait_streams`.
-    pub fn rewait(&mut self, keys: &[u32], now: f64) -> bool {
+    /// Room for `n` keys of parked streams: its address. JS writes the keys there and calls
+    /// `rewait(n, now)` (no array is allocated or copied per call).
+    #[wasm_bindgen(js_name = parkedBuffer)]
+    pub fn parked_buffer(&mut self, n: usize) -> Result<usize, JsValue> {
+        if self.parked.len() < n {
+            let more = n - self.parked.len();
+            self.parked.try_reserve_exact(more).map_err(|_| to_js(Error::OutOfMemory { needed: more.saturating_mul(4) }))?;
+            self.parked.resize(n, 0);
+        }
+        Ok(self.parked.as_mut_ptr() as usize)
+    }
+
+    /// The readers of the first `n` streams of the parked buffer took a shared chunk and wait
+    /// again (no poll); true when some were woken (flush then). See `Channel::rewait_streams`.
+    pub fn rewait(&mut self, n: usize, now: f64) -> bool {
+        let keys = self.parked.get(..n).unwrap_or_default();
         self.inner.rewait_streams(keys, now as u64)
     }
 
@@ -312,13 +328,20 @@ impl RawChannel {
         self.inner.close_stream(ListenerKey(key));
     }
 
-    /// Runs a flush; returns the woken keys packed (`crate::pack::pack_flush`). The shared chunk
-    /// is in `shared()`.
-    pub fn flush(&mut self, now: f64) -> Vec<u32> {
+    /// Runs a flush; returns how many words the woken keys take packed
+    /// (`crate::pack::pack_flush`), which are at `keysAt()` until the next call into the core.
+    /// The shared chunk is at `sharedAt()`.
+    pub fn flush(&mut self, now: f64) -> usize {
         reuse(&mut self.flush.shared);
         self.inner.flush(now as u64, &mut self.flush);
         pack_flush(&self.flush, &mut self.keys);
-        self.keys.clone()
+        self.keys.len()
+    }
+
+    /// Where the last `flush` put the woken keys.
+    #[wasm_bindgen(js_name = keysAt)]
+    pub fn keys_at(&self) -> usize {
+        self.keys.as_ptr() as usize
     }
 
     /// The chunk the last `flush` gave every shared stream: its address (`sharedLen` bytes),

@@ -415,8 +415,9 @@ export class Channel {
   /**
    * The listener's messages as SSE bytes: `retry:` first, the replay after `lastEventId`, then
    * live frames (every pending frame in one chunk per read; chunks may be shared between
-   * streams: do not modify them; in Node they are Buffers, small ones from Node's pool). Closing or cancelling the stream, or aborting `signal`,
-   * removes the listener (its client is gone).
+   * streams: do not modify them; in Node they are Buffers, small ones from Node's pool).
+   * Closing or cancelling the stream, or aborting `signal`, removes the listener (its client
+   * is gone).
    * @param {string} listenerId
    * @param {{ lastEventId?: string | null, signal?: AbortSignal }} [options]
    * @returns {ReadableStream<Uint8Array>}

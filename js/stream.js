@@ -350,9 +350,9 @@ export class NodeSink extends StreamDriver {
   }
 
   /** One timer for every sink (a Node Timeout and its closure would be a fifth of a sink's
-   * memory). @param {number} at */
-  schedule(at) {
-    sinkDeadlines.set(this, at);
+   * memory): the heap orders sinks by `timerAt`. @param {number} _at */
+  schedule(_at) {
+    sinkDeadlines.set(this);
   }
 
   unschedule() {
@@ -379,8 +379,8 @@ class Deadlines {
   timerAt = Infinity;
   fire = () => this.#fire();
 
-  /** Puts the sink in at `at` (its `timerAt`), or moves it up. @param {NodeSink} sink @param {number} at */
-  set(sink, at) {
+  /** Puts the sink in at its `timerAt`, or moves it up (its deadline moved earlier). @param {NodeSink} sink */
+  set(sink) {
     if (sink.slot < 0) {
       sink.slot = this.heap.length;
       this.heap.push(sink);

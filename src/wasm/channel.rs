@@ -266,7 +266,7 @@ impl RawChannel {
         self.inner.open_stream(ListenerKey(key), last_event_id.as_deref(), now as u64).map_err(to_js)
     }
 
-    /// Polls a stream (see `poll_code`); the bytes are in `output()`.
+    /// Polls a stream (see `poll_code`); the bytes are at `outputAt()`.
     pub fn poll(&mut self, key: u32, now: f64, max_frames: u32) -> Result<f64, JsValue> {
         reuse(&mut self.out);
         let poll = self

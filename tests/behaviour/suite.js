@@ -40,6 +40,33 @@ test("payload defaults to null and survives JSON with line breaks and unicode", 
   equal(ch.deliverNext(a.id).payload, tricky);
 });
 
+test("payloads whose UTF-8 is far longer than their text cross whole, and maxMessageBytes counts UTF-8 bytes", async (lib) => {
+  // Each runtime writes the payload into the core its own way (Buffer where there is one,
+  // encodeInto in two steps elsewhere): two-, three- and four-byte characters, short and long.
+  const payloads = ["aé€😀", "é".repeat(1000), "€".repeat(700), "😀".repeat(300), `${"x".repeat(5000)}€😀é`];
+  const queued = new lib.Channel(quiet);
+  const a = queued.addListener();
+  const ch = new lib.Channel(quiet);
+  const streamed = ch.addListener();
+  for (const payload of payloads) {
+    queued.dispatch(a.id, "t", payload);
+    equal(queued.deliverNext(a.id).payload, payload);
+    ch.broadcast("t", { payload });
+  }
+  ch.notifyEnd();
+  const text = (await readChunks(ch.stream(streamed.id))).join("");
+  const data = [...text.matchAll(/^data: (.*)$/gm)].map((m) => m[1]).filter((d) => d.startsWith("{"));
+  equal(data.map((d) => JSON.parse(d).payload), payloads);
+  // 998 three-byte characters and two quotes are 2,996 bytes (fits); 1,000 are 3,002 (does not).
+  const small = new lib.Channel({ ...quiet, maxMessageBytes: 3000 });
+  const b = small.addListener();
+  small.dispatch(b.id, "t", "€".repeat(998));
+  throws(() => small.dispatch(b.id, "t", "€".repeat(1000)), lib.PayloadTooLargeError);
+  throws(() => small.broadcast("t", "x".repeat(3001)), lib.PayloadTooLargeError);
+  equal(small.deliverNext(b.id).payload, "€".repeat(998));
+  throws(() => small.deliverNext(b.id), lib.NoMessagesError, "the refused ones queued nothing:");
+});
+
 test("errors are exported Error subclasses with their name", (lib) => {
   for (const name of ["NoMessagesError", "InvalidListenerError", "ListenerExistsError", "InvalidChannelError",
     "ChannelExistsError", "InvalidMessageFormatError", "InvalidOptionError", "QueueOverflowError",

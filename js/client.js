@@ -9,18 +9,24 @@ import { EventSource, hook, SseErrorEvent } from "./event-source.js";
 
 export { SseErrorEvent };
 
+/** @typedef {import("../index.js").SseEvent} SseEvent */
+
 /** While iterating, reading pauses when this many events, or this much data, wait. */
 const HIGH_WATER = 1024;
 const HIGH_WATER_CHARS = 16 * 1024 * 1024;
 
 export class SseClient extends EventSource {
+  /** Events to iterate, from #head on (those before it were taken: undefined). @type {Array<SseEvent | undefined>} */
   #queue = [];
   #head = 0;
   #queuedChars = 0;
   #iterating = false;
+  /** @type {unknown} */
   #failure = null;
+  /** @type {Array<(value?: unknown) => void>} */
   #waiters = [];
 
+  /** @returns {AsyncIterableIterator<SseEvent, undefined>} */
   [Symbol.asyncIterator]() {
     this.#iterating = true;
     return {
@@ -35,10 +41,11 @@ export class SseClient extends EventSource {
     };
   }
 
+  /** @returns {Promise<IteratorResult<SseEvent, undefined>>} */
   async #next() {
     for (;;) {
       if (this.#head < this.#queue.length) {
-        const value = this.#queue[this.#head];
+        const value = /** @type {SseEvent} */ (this.#queue[this.#head]);
         this.#queue[this.#head] = undefined;
         this.#head += 1;
         this.#queuedChars -= value.data.length;
@@ -65,6 +72,7 @@ export class SseClient extends EventSource {
     for (const wake of waiters) wake();
   }
 
+  /** @param {SseEvent} event @param {string} origin */
   [hook.event]({ type, data, lastEventId }, origin) {
     if (!this.#iterating) return;
     this.#queue.push({ type, data, lastEventId, origin });
@@ -72,8 +80,9 @@ export class SseClient extends EventSource {
     this.#wakeAll();
   }
 
+  /** @param {unknown} error */
   [hook.failed](error) {
-    if (error?.status !== 204) this.#failure = error;
+    if (/** @type {{ status?: number } | null | undefined} */ (error)?.status !== 204) this.#failure = error;
   }
 
   [hook.closed]() {
@@ -93,6 +102,8 @@ export class SseClient extends EventSource {
  * EventSource (withCredentials, method, headers, body, lastEventId, retryMs, minRetryMs,
  * maxRetries, backoff, maxEventBytes, maxLineBytes, signal, fetch). Iterate it (`for await`) or
  * listen to its events.
+ * @param {string | URL} url
+ * @param {import("../index.js").ConnectOptions} [options]
  */
 export function connect(url, options) {
   return new SseClient(url, options);

@@ -18,6 +18,18 @@ import { createParser } from "./parser.js";
 const CONNECTING = 0;
 const OPEN = 1;
 const CLOSED = 2;
+/**
+ * The `on<type>` attributes and what they hold: a function called with the event, or null
+ * (`this` is the source; EventTarget here, so that the handler types of index.d.ts fit).
+ * @typedef {"open" | "message" | "error"} HandlerType
+ * @typedef {((this: EventTarget, event: Event) => unknown) | null} Handler
+ */
+/**
+ * EventTarget with the listener types of index.d.ts (a "message" listener gets an
+ * SseMessageEvent, an "error" one an SseErrorEvent): the class EventSource extends.
+ * @typedef {new () => Pick<EventTarget, "dispatchEvent">
+ *   & Pick<import("../index.js").EventSource, "addEventListener" | "removeEventListener">} SseEventTarget
+ */
 /** setTimeout's largest delay; a longer one fires at once in every runtime. */
 export const MAX_DELAY_MS = 2 ** 31 - 1;
 const DEFAULTS = {
@@ -39,21 +51,27 @@ const DRAIN = Symbol("eric-sse.drain");
 export const hook = /** @type {const} */ ({ event: EVENT, failed: FAILED, closed: CLOSED_HOOK, drain: DRAIN });
 
 /**
+ * What is read of an error, which may be any value (a ConnectionError has both fields).
+ * @typedef {{ status?: number, message?: string } | null | undefined} ErrorFields
+ */
+
+/**
  * Dispatched as "error": `error` says why; `retryInMs` is set when a reconnection follows.
  * `code` (the HTTP status, when there is one) and `message` are there for code written for the
  * `eventsource` package's ErrorEvent.
  */
 export class SseErrorEvent extends Event {
+  /** @param {unknown} error @param {number} [retryInMs] */
   constructor(error, retryInMs) {
     super("error");
     this.error = error;
     this.retryInMs = retryInMs;
   }
   get code() {
-    return this.error?.status;
+    return /** @type {ErrorFields} */ (this.error)?.status;
   }
   get message() {
-    return this.error?.message ?? "";
+    return /** @type {ErrorFields} */ (this.error)?.message ?? "";
   }
 }
 
@@ -67,6 +85,7 @@ function baseUrl() {
   }
 }
 
+/** @param {string | URL} url */
 function parseUrl(url) {
   const text = String(url);
   try {
@@ -76,12 +95,13 @@ function parseUrl(url) {
   }
 }
 
+/** @type {{ unicodeHeaders: boolean, cache?: boolean, mode?: boolean, credentials?: boolean } | undefined} */
 let support;
 /** What this runtime's Request accepts (workerd once refused some fields; a refusal would throw). */
 function requestSupport() {
   if (support) return support;
   support = { unicodeHeaders: false };
-  for (const [key, value] of [["cache", "no-store"], ["mode", "cors"], ["credentials", "same-origin"]]) {
+  for (const [key, value] of /** @type {const} */ ([["cache", "no-store"], ["mode", "cors"], ["credentials", "same-origin"]])) {
     try {
       new Request("http://127.0.0.1/", { [key]: value });
       support[key] = true;
@@ -99,6 +119,7 @@ function requestSupport() {
   return support;
 }
 
+/** @type {boolean | undefined} */
 let callsHandlers;
 /**
  * Whether this runtime's EventTarget itself calls `on<type>` properties (workerd does): then
@@ -120,7 +141,7 @@ function targetCallsHandlers() {
 const UNSENDABLE = /[\x00-\x08\x0a-\x1f\x7f]/;
 const encoder = new TextEncoder();
 
-/** The header value carrying `text` as UTF-8 ("Last-Event-ID … encoded as UTF-8"). */
+/** The header value carrying `text` as UTF-8 ("Last-Event-ID … encoded as UTF-8"). @param {string} text */
 function utf8HeaderValue(text) {
   if (/^[\x00-\x7f]*$/.test(text) || requestSupport().unicodeHeaders) return text;
   const bytes = encoder.encode(text);
@@ -129,15 +150,21 @@ function utf8HeaderValue(text) {
   return out;
 }
 
+/** @param {string | null} contentType */
 function isEventStream(contentType) {
   return (contentType ?? "").split(";")[0].trim().toLowerCase() === "text/event-stream";
 }
 
+/**
+ * Whether what fetch resolved to looks like a Response (a custom fetch may resolve to anything).
+ * @param {Partial<Response> | null | undefined} value
+ */
 function isResponse(value) {
   return value !== null && typeof value === "object" && typeof value.status === "number"
     && typeof value.headers?.get === "function";
 }
 
+/** @param {string} responseUrl @param {URL} fallback */
 function originOf(responseUrl, fallback) {
   try {
     return responseUrl ? new URL(responseUrl).origin : fallback.origin;
@@ -146,9 +173,15 @@ function originOf(responseUrl, fallback) {
   }
 }
 
+/**
+ * Checks a count option: undefined, or an integer ≥ `min` (or Infinity when `infinite`).
+ * @param {string} name
+ * @param {unknown} value
+ * @param {{ min?: number, infinite?: boolean }} [limits]
+ */
 function count(name, value, { min = 0, infinite = false } = {}) {
   if (value === undefined) return;
-  if ((infinite && value === Infinity) || (Number.isSafeInteger(value) && value >= min)) return;
+  if ((infinite && value === Infinity) || (Number.isSafeInteger(value) && /** @type {number} */ (value) >= min)) return;
   throw new RangeError(`eric-sse: ${name} must be an integer ≥ ${min}${infinite ? " or Infinity" : ""}`);
 }
 
@@ -194,6 +227,12 @@ function settle(init) {
   return options;
 }
 
+/**
+ * Waits `ms`, or until `wake.current()` is called.
+ * @param {number} ms
+ * @param {{ current: (() => void) | null }} wake
+ * @returns {Promise<void>}
+ */
 function sleep(ms, wake) {
   return new Promise((resolve) => {
     const timer = setTimeout(() => resolve(), ms);
@@ -212,7 +251,7 @@ function sleep(ms, wake) {
  * `backoff` (`{ factor: 2, maxMs: 30000, jitter: 0.3 }` from the second consecutive failure, or
  * false), `maxEventBytes` (default 16 MiB), `maxLineBytes` (default: maxEventBytes), `signal`.
  */
-export class EventSource extends EventTarget {
+export class EventSource extends /** @type {SseEventTarget} */ (EventTarget) {
   static CONNECTING = CONNECTING;
   static OPEN = OPEN;
   static CLOSED = CLOSED;
@@ -223,17 +262,23 @@ export class EventSource extends EventTarget {
 
   #url;
   #options;
+  /** @type {typeof fetch} */
   #fetch;
   #withCredentials;
   #state = CONNECTING;
   #retryMs;
   #parser;
   #origin;
+  /** @type {AbortController | null} */
   #controller = null;
+  /** @type {{ current: (() => void) | null }} */
   #wake = { current: null };
+  /** @type {Record<HandlerType, Handler>} */
   #handlers = { open: null, message: null, error: null };
+  /** @type {(() => void) | null} */
   #onAbort = null;
 
+  /** @param {string | URL} url @param {import("../index.js").EventSourceInit} [eventSourceInitDict] */
   constructor(url, eventSourceInitDict = undefined) {
     super();
     this.#url = parseUrl(url);
@@ -286,26 +331,33 @@ export class EventSource extends EventTarget {
     return this.#retryMs;
   }
 
+  /** @returns {Handler} */
   get onopen() {
     return this.#handlers.open;
   }
+  /** @param {Handler} value */
   set onopen(value) {
     this.#setHandler("open", value);
   }
+  /** @returns {Handler} */
   get onmessage() {
     return this.#handlers.message;
   }
+  /** @param {Handler} value */
   set onmessage(value) {
     this.#setHandler("message", value);
   }
+  /** @returns {Handler} */
   get onerror() {
     return this.#handlers.error;
   }
+  /** @param {Handler} value */
   set onerror(value) {
     this.#setHandler("error", value);
   }
 
-  /** Event handler IDL attributes: one listener, added when first set, kept in place on change. */
+  /** Event handler IDL attributes: one listener, added when first set, kept in place on change.
+   * @param {HandlerType} type @param {Handler} value */
   #setHandler(type, value) {
     const handler = typeof value === "function" || (typeof value === "object" && value !== null) ? value : null;
     const had = this.#handlers[type] !== null;
@@ -315,7 +367,9 @@ export class EventSource extends EventTarget {
     else if (!handler && had) this.removeEventListener(type, this.#handlerListener(type));
   }
 
+  /** @type {Partial<Record<HandlerType, (event: Event) => void>>} */
   #listeners = {};
+  /** @param {HandlerType} type */
   #handlerListener(type) {
     this.#listeners[type] ??= (event) => {
       const handler = this.#handlers[type];
@@ -343,10 +397,12 @@ export class EventSource extends EventTarget {
   /** Reading may wait here (connect() pauses while its queue is full). @returns {void | Promise<void>} */
   [hook.drain]() {}
 
+  /** @param {Event} event */
   #fire(event) {
     this.dispatchEvent(event);
   }
 
+  /** @param {import("../index.js").SseEvent} event */
   #dispatchMessage(event) {
     if (this.#state === CLOSED) return;
     this.#fire(new MessageEvent(event.type, { data: event.data, lastEventId: event.lastEventId, origin: this.#origin }));
@@ -369,6 +425,7 @@ export class EventSource extends EventTarget {
     }
   }
 
+  /** @type {unknown} */
   #lastError = null;
 
   /** One fetch: "done" (failed or closed for good), "failed" (reconnect), "opened" (then ended). */
@@ -423,6 +480,7 @@ export class EventSource extends EventTarget {
     return "opened";
   }
 
+  /** @param {string} id @param {AbortSignal} signal @returns {RequestInit} */
   #request(id, signal) {
     const options = this.#options;
     const supported = requestSupport();
@@ -439,6 +497,7 @@ export class EventSource extends EventTarget {
     })();
     if (typeof here !== "string" || here === "null" || here === this.#url.origin) headers["cache-control"] ??= "no-cache";
     if (id !== "") headers["last-event-id"] = utf8HeaderValue(id);
+    /** @type {RequestInit} */
     const init = { method: options.method, headers, signal, redirect: "follow" };
     if (options.body !== undefined && options.body !== null) init.body = options.body;
     if (supported.cache) init.cache = "no-store";
@@ -447,6 +506,7 @@ export class EventSource extends EventTarget {
     return init;
   }
 
+  /** @param {ReadableStream<Uint8Array>} body */
   async #read(body) {
     const reader = body.getReader();
     try {
@@ -463,12 +523,13 @@ export class EventSource extends EventTarget {
     }
   }
 
-  /** CONNECTING, `error` (with the delay), then wait; false when it gives up or is closed. */
+  /** CONNECTING, `error` (with the delay), then wait; false when it gives up or is closed.
+   * @param {unknown} error @param {number} failures */
   async #reestablish(error, failures) {
     if (this.#state === CLOSED) return false;
     const { maxRetries } = this.#options;
     if (failures > maxRetries) {
-      const cause = error;
+      const cause = /** @type {ErrorFields} */ (error);
       this.#failConnection(new ConnectionError(`gave up after ${failures} failed attempts: ${cause?.message ?? cause}`,
         { cause, attempts: failures }));
       return false;
@@ -482,10 +543,11 @@ export class EventSource extends EventTarget {
     return this.#state === CONNECTING;
   }
 
-  /** The reconnection time (floored, clamped to what timers can wait), grown on repeated failures. */
+  /** The reconnection time (floored, clamped to what timers can wait), grown on repeated failures.
+   * @param {number} failures */
   #delay(failures) {
     const { minRetryMs, backoff } = this.#options;
-    const clamp = (ms) => Math.min(MAX_DELAY_MS, Math.max(minRetryMs, ms));
+    const clamp = (/** @type {number} */ ms) => Math.min(MAX_DELAY_MS, Math.max(minRetryMs, ms));
     const base = clamp(this.#retryMs);
     if (backoff === false || failures <= 1) return base;
     const { factor = 2, maxMs = 30_000, jitter = 0.3 } = backoff ?? {};
@@ -493,7 +555,7 @@ export class EventSource extends EventTarget {
     return clamp(Math.round(grown * (1 - jitter * Math.random())));
   }
 
-  /** "Fail the connection": CLOSED, then `error`; no reconnection. */
+  /** "Fail the connection": CLOSED, then `error`; no reconnection. @param {unknown} error */
   #failConnection(error) {
     if (this.#state === CLOSED) return;
     this[hook.failed](error);

@@ -7,6 +7,12 @@ import { RawParser } from "../pkg/eric_sse.js";
 import { ParseError, WasmTrapError } from "./errors.js";
 import { NodeBuffer, assertReady, coreGeneration, coreViews as refresh, trapped, views as mem } from "./wasm.js";
 
+/** @typedef {import("../index.js").ParserHandlers} ParserHandlers */
+/**
+ * A ParseError as handlers get it (index.d.ts): its `type` and `limit` are set.
+ * @typedef {import("../index.js").ParseError} Failure
+ */
+
 // Index tags (src/sse/parse16.rs, `tag`).
 const EVENT_MESSAGE = 1;
 const EVENT_SAME = 2;
@@ -32,7 +38,7 @@ try {
   utf16 = null;
 }
 
-/** The string of `length` UTF-16 units at `address` in wasm memory. */
+/** The string of `length` UTF-16 units at `address` in wasm memory. @param {number} address @param {number} length */
 function textAt(address, length) {
   if (length === 0) return "";
   if (ucs2Slice && mem.node) return ucs2Slice.call(mem.node, address, address + 2 * length);
@@ -49,9 +55,11 @@ function textAt(address, length) {
  * @param {string} message
  * @param {"line-too-long" | "event-too-long"} type
  * @param {number} limit
+ * @returns {Failure}
  */
 function parseError(message, type, limit) {
-  return new ParseError(message, { type, limit });
+  // With its type and limit set, the errors.js class is the ParseError index.d.ts declares.
+  return /** @type {Failure} */ (new ParseError(message, { type, limit }));
 }
 
 /**
@@ -59,6 +67,9 @@ function parseError(message, type, limit) {
  * items change it, events carry it), `state.type` the last type handed out (`EVENT_TYPED`).
  * @param {string} text
  * @param {Uint32Array} index
+ * @param {ParserHandlers} handlers
+ * @param {{ id: string, type: string }} state
+ * @param {Failure[]} failures the ParseErrors to throw (when there is no `onError`)
  */
 function deliver(text, index, handlers, state, failures) {
   const end = index.length;
@@ -119,6 +130,8 @@ function deliver(text, index, handlers, state, failures) {
  * dropped (its id still counts); both are reported to `onError` as a ParseError with `type`
  * "line-too-long" or "event-too-long"; without `onError`, feed() throws it after delivering the
  * rest of the chunk. With both limits set, what the parser holds (`bufferedBytes`) is bounded.
+ * @param {ParserHandlers} handlers
+ * @returns {import("../index.js").Parser}
  */
 export function createParser(handlers) {
   if (typeof handlers?.onEvent !== "function") {
@@ -153,7 +166,8 @@ export function createParser(handlers) {
     }
     return raw;
   };
-  /** Parses `length` bytes written at the input address, then delivers what they completed. */
+  /** Parses `length` bytes written at the input address, then delivers what they completed.
+   * @param {number} length @param {Failure[]} failures */
   const parse = (length, failures) => {
     const words = raw.feed(length);
     if (words === 0) return;
@@ -164,7 +178,7 @@ export function createParser(handlers) {
     // A copy: a handler may feed again or grow wasm memory while we read.
     deliver(text, head.slice(start, start + words), handlers, state, failures);
   };
-  /** @param {Uint8Array} bytes */
+  /** @param {Uint8Array} bytes @param {Failure[]} failures */
   const feedBytes = (bytes, failures) => {
     for (let at = 0; at < bytes.length; at += PIECE) {
       const piece = bytes.length <= PIECE ? bytes : bytes.subarray(at, at + PIECE);
@@ -174,7 +188,7 @@ export function createParser(handlers) {
       parse(piece.length, failures);
     }
   };
-  /** @param {string} text */
+  /** @param {string} text @param {Failure[]} failures */
   const feedString = (text, failures) => {
     for (let at = 0; at < text.length;) {
       let end = Math.min(at + STRING_PIECE, text.length);
@@ -193,6 +207,7 @@ export function createParser(handlers) {
   let highSurrogate = "";
   return {
     feed(chunk) {
+      /** @type {Failure[]} */
       const failures = [];
       try {
         if (chunk instanceof Uint8Array) feedBytes(chunk, failures);
@@ -230,13 +245,12 @@ export function createParser(handlers) {
 /**
  * Bytes (or strings) in, `{ type, data, lastEventId }` events out, for `pipeThrough`. A
  * ParseError goes to `onError` when given, else errors the stream.
+ * @extends {TransformStream<Uint8Array | string, import("../index.js").SseEvent>}
  */
 export class SseParserStream extends TransformStream {
-  /**
-   * @param {{ onRetry?: (ms: number) => void, onComment?: (text: string) => void, onId?: (id: string) => void,
-   *   onError?: (error: ParseError) => void, maxLineBytes?: number, maxEventBytes?: number, lastEventId?: string }} [options]
-   */
+  /** @param {import("../index.js").SseParserStreamOptions} [options] */
   constructor({ onRetry, onComment, onId, onError, maxLineBytes, maxEventBytes, lastEventId } = {}) {
+    /** @type {import("../index.js").Parser} made in start(), before the first chunk */
     let parser;
     super({
       start(controller) {

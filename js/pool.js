@@ -11,19 +11,94 @@ import { compiledModule as loaded, initSync } from "./wasm.js";
 
 const TRANSFER = Symbol("eric-sse transfer");
 
-/** Wraps a task's result so its `list` of ArrayBuffers moves to the caller instead of copying. */
+/**
+ * A task's result and the ArrayBuffers that move with it (what transfer() makes).
+ * @typedef {{ [TRANSFER]: readonly object[], value: unknown }} Transferred
+ */
+/**
+ * An error as it crosses to the other side: what TaskError is made from.
+ * @typedef {{ name: string, message: string, stack: string | undefined }} Described
+ */
+/**
+ * What the pool posts to a worker.
+ * @typedef {{ kind: "init", module: WebAssembly.Module | null } | { kind: "run", id: number, task: string, payload: unknown }} ToWorker
+ */
+/**
+ * What a worker posts back: `fatal` when a WebAssembly trap left it unusable.
+ * @typedef {{ kind: "ready" } | { kind: "init-failed", error: Described }
+ *   | { kind: "done", id: number, value: unknown, fatal?: undefined }
+ *   | { kind: "failed", id: number, error: Described, fatal: boolean }} FromWorker
+ */
+/**
+ * One worker, whichever kind (spawn() adapts Web Workers and worker_threads to it).
+ * @typedef {object} Handle
+ * @property {(message: ToWorker, list?: readonly object[]) => void} post
+ * @property {(onMessage: (message: FromWorker) => void, onCrash: (error: WorkerCrashError) => void) => void} listen
+ * @property {() => unknown} terminate
+ */
+/**
+ * Transfer lists are `readonly object[]` in the API (RunOptions.transfer); postMessage itself
+ * checks that each item can be moved, so they are cast to its types where they are posted.
+ * @typedef {import("node:worker_threads").Transferable[]} NodeTransferList
+ */
+/**
+ * A dedicated worker's global scope, where serve() runs on the Web (lib "dom" types globalThis
+ * as a Window, whose postMessage takes a target origin).
+ * @typedef {{ postMessage(message: unknown, transfer: Transferable[]): void }} WorkerScope
+ */
+/**
+ * A task from run() until it settles.
+ * @typedef {object} Job
+ * @property {number} id
+ * @property {string} task
+ * @property {unknown} payload
+ * @property {readonly object[]} list
+ * @property {(value: unknown) => void} resolve
+ * @property {(reason: unknown) => void} reject
+ * @property {AbortSignal | undefined} signal
+ * @property {Slot | InlineSlot | null} slot where it runs (null while queued)
+ * @property {() => void} onAbort
+ * @property {boolean} [settled]
+ */
+/**
+ * A worker of the pool and the task it runs.
+ * @typedef {object} Slot
+ * @property {Handle | null} handle null until the worker has started
+ * @property {boolean} ready
+ * @property {Job | null} job
+ * @property {boolean} dead
+ * @property {undefined} [release] only an inline slot has one
+ */
+/**
+ * The task an inline pool runs now; `release` lets the next one start.
+ * @typedef {{ job: Job, release: () => void }} InlineSlot
+ */
+
+/**
+ * Wraps a task's result so its `list` of ArrayBuffers moves to the caller instead of copying.
+ * @param {unknown} value
+ * @param {readonly object[]} list
+ * @returns {Transferred}
+ */
 export function transfer(value, list) {
   return { [TRANSFER]: list, value };
 }
 
-/** Runs `tasks[name](payload)`; an unknown name is the task's error. */
+/**
+ * Runs `tasks[name](payload)`; an unknown name is the task's error.
+ * @param {import("../index.js").Tasks} tasks
+ * @param {string} name
+ * @param {unknown} payload
+ */
 function runTask(tasks, name, payload) {
   const fn = tasks[name];
   if (typeof fn !== "function") throw new TypeError(`no task named "${name}"`);
   return fn(payload);
 }
 
+/** A task's result and its transfer list. @param {any} out what a task returned (any value, or a Transferred) @returns {[unknown, readonly object[]]} */
 const unwrap = (out) => (out && typeof out === "object" && TRANSFER in out ? [out.value, out[TRANSFER]] : [out, []]);
+/** @param {any} error what a task threw (any value) @returns {Described} */
 const describe = (error) => ({
   name: error?.name ?? "Error", message: String(error?.message ?? error), stack: error?.stack,
 });
@@ -35,7 +110,8 @@ const workerThreads = () => {
 };
 /** The error a task rejects with when its payload or transfer list cannot be posted to a worker
  * (postMessage throws a DataCloneError): a TaskError carrying that name, with the original as
- * `cause`, as when a worker's result cannot be posted back. */
+ * `cause`, as when a worker's result cannot be posted back.
+ * @param {string} task @param {any} error what postMessage threw (any value) */
 const unsent = (task, error) => {
   const failure = new TaskError({
     name: error?.name ?? "DataCloneError",
@@ -63,6 +139,10 @@ function compiledModule() {
  * @returns {T}
  */
 export function serve(tasks) {
+  /**
+   * @param {(message: FromWorker, list?: readonly object[]) => void} post
+   * @param {(onMessage: (message: ToWorker) => void) => void} listen
+   */
   const setup = (post, listen) => {
     listen(async (message) => {
       if (message?.kind === "init") {
@@ -86,20 +166,25 @@ export function serve(tasks) {
   };
   if (typeof WorkerGlobalScope !== "undefined" && globalThis instanceof WorkerGlobalScope
       && typeof globalThis.postMessage === "function") {
-    setup((m, list) => globalThis.postMessage(m, list ?? []), (fn) => { globalThis.onmessage = (e) => fn(e.data); });
+    setup((m, list) => /** @type {WorkerScope} */ (globalThis).postMessage(m, /** @type {Transferable[]} */ (list ?? [])),
+      (fn) => { globalThis.onmessage = (e) => fn(e.data); });
   } else if (isNode()) {
     const { isMainThread, parentPort } = workerThreads();
-    if (!isMainThread && parentPort) setup((m, list) => parentPort.postMessage(m, list ?? []), (fn) => parentPort.on("message", fn));
+    if (!isMainThread && parentPort) setup((m, list) => parentPort.postMessage(m, /** @type {NodeTransferList} */ (list ?? [])), (fn) => parentPort.on("message", fn));
   }
   return tasks;
 }
 
-/** Starts one worker and adapts Web Workers and worker_threads to one small interface. */
+/**
+ * Starts one worker and adapts Web Workers and worker_threads to one small interface.
+ * @param {string | URL} url
+ * @returns {Promise<Handle>}
+ */
 async function spawn(url) {
   if (typeof globalThis.Worker === "function") {
     const worker = new Worker(url, { type: "module" });
     return {
-      post: (m, list) => worker.postMessage(m, list ?? []),
+      post: (m, list) => worker.postMessage(m, /** @type {Transferable[]} */ (list ?? [])),
       listen: (onMessage, onCrash) => {
         worker.onmessage = (e) => onMessage(e.data);
         worker.onerror = (e) => {
@@ -115,7 +200,7 @@ async function spawn(url) {
   const { Worker: NodeWorker } = workerThreads();
   const worker = new NodeWorker(url instanceof URL ? url : new URL(url));
   return {
-    post: (m, list) => worker.postMessage(m, list ?? []),
+    post: (m, list) => worker.postMessage(m, /** @type {NodeTransferList} */ (list ?? [])),
     listen: (onMessage, onCrash) => {
       worker.on("message", onMessage);
       worker.on("error", (error) => onCrash(new WorkerCrashError(`worker failed: ${error.message}`, { cause: error })));
@@ -126,17 +211,23 @@ async function spawn(url) {
 }
 
 export class WorkerPool {
+  /** @type {string | URL | undefined} */
   #url;
+  /** @type {import("../index.js").Tasks | null} */
   #tasks = null;
   #size;
   #maxQueue;
+  /** @type {Job[]} */
   #queue = [];
+  /** @type {Slot[]} */
   #slots = [];
+  /** @type {Promise<void> | null} */
   #closing = null;
   #closed = false;
   #ids = 0;
+  /** @type {(() => void) | null} */
   #whenIdle = null;
-  /** The inline task running now: `{ job, release }`. */
+  /** The inline task running now: `{ job, release }`. @type {InlineSlot | null} */
   #inlineSlot = null;
 
   /**
@@ -186,7 +277,8 @@ export class WorkerPool {
       return Promise.reject(new QueueOverflowError(`the pool's queue is full (maxQueue ${this.#maxQueue})`));
     }
     return new Promise((resolve, reject) => {
-      const job = { id: (this.#ids += 1), task, payload, list, resolve, reject, signal, slot: null };
+      // A Job once onAbort is set, on the next line.
+      const job = /** @type {Job} */ ({ id: (this.#ids += 1), task, payload, list, resolve, reject, signal, slot: null });
       job.onAbort = () => this.#abort(job);
       signal?.addEventListener("abort", job.onAbort, { once: true });
       this.#queue.push(job);
@@ -224,7 +316,7 @@ export class WorkerPool {
     while (this.#slots.length < this.#size && this.#queue.length > this.#slots.length) this.#startWorker();
     for (const slot of this.#slots) {
       // A task whose payload cannot be posted leaves the slot free: the next one takes it.
-      while (this.#queue.length > 0 && slot.ready && !slot.job) this.#assign(slot, this.#queue.shift());
+      while (this.#queue.length > 0 && slot.ready && !slot.job) this.#assign(slot, /** @type {Job} */ (this.#queue.shift()));
     }
     if (this.#closing && this.#queue.length === 0 && this.#slots.every((s) => !s.job)) this.#finishClose();
   }
@@ -237,9 +329,11 @@ export class WorkerPool {
   }
 
   #startWorker() {
+    /** @type {Slot} */
     const slot = { handle: null, ready: false, job: null, dead: false };
     this.#slots.push(slot);
-    spawn(this.#url).then((handle) => {
+    // An inline pool starts no workers: the URL is set here.
+    spawn(/** @type {string | URL} */ (this.#url)).then((handle) => {
       if (slot.dead) return handle.terminate();
       slot.handle = handle;
       handle.listen((message) => this.#message(slot, message), (error) => this.#crash(slot, error));
@@ -249,10 +343,12 @@ export class WorkerPool {
 
   /** Posts `job` to the slot's worker. postMessage throws synchronously when the payload or the
    * transfer list cannot be cloned (DataCloneError): that task alone rejects, the slot stays
-   * free, and nothing throws out of run() or the worker's message handler. */
+   * free, and nothing throws out of run() or the worker's message handler.
+   * @param {Slot} slot @param {Job} job */
   #assign(slot, job) {
     try {
-      slot.handle.post({ kind: "run", id: job.id, task: job.task, payload: job.payload }, job.list);
+      // Only a ready slot is assigned, and it has its worker.
+      /** @type {Handle} */ (slot.handle).post({ kind: "run", id: job.id, task: job.task, payload: job.payload }, job.list);
     } catch (error) {
       this.#settle(job, null, unsent(job.task, error));
       return;
@@ -261,6 +357,7 @@ export class WorkerPool {
     job.slot = slot;
   }
 
+  /** @param {Slot} slot @param {FromWorker} message */
   #message(slot, message) {
     if (slot.dead) return;
     if (message.kind === "ready") {
@@ -277,6 +374,7 @@ export class WorkerPool {
     this.#pump();
   }
 
+  /** @param {Slot} slot @param {WorkerCrashError} error */
   #crash(slot, error) {
     if (slot.dead) return;
     if (slot.job) this.#settle(slot.job, null, error);
@@ -288,6 +386,7 @@ export class WorkerPool {
     this.#replace(slot);
   }
 
+  /** @param {Slot} slot */
   #replace(slot) {
     slot.dead = true;
     slot.job = null;
@@ -296,20 +395,22 @@ export class WorkerPool {
     this.#pump();
   }
 
+  /** Its signal aborted (so it has one). @param {Job} job */
   #abort(job) {
     const at = this.#queue.indexOf(job);
     if (at >= 0) {
       this.#queue.splice(at, 1);
-      this.#settle(job, null, job.signal.reason);
+      this.#settle(job, null, /** @type {AbortSignal} */ (job.signal).reason);
     } else if (job.slot && job.slot.job === job) {
       const slot = job.slot;
-      this.#settle(job, null, job.signal.reason);
+      this.#settle(job, null, /** @type {AbortSignal} */ (job.signal).reason);
       // Inline, the function cannot be stopped: it runs on unobserved and the queue moves on.
       if (slot.release) slot.release();
       else this.#replace(slot);
     }
   }
 
+  /** @param {Job} job @param {unknown} value @param {unknown} [error] */
   #settle(job, value, error) {
     if (job.settled) return;
     job.settled = true;
@@ -337,7 +438,8 @@ export class WorkerPool {
       this.#pumpInline();
     };
     this.#inlineSlot = job.slot = { job, release };
-    new Promise((resolve) => resolve(runTask(this.#tasks, job.task, job.payload))).then(
+    // Only an inline pool (it has the tasks) gets here.
+    new Promise((resolve) => resolve(runTask(/** @type {import("../index.js").Tasks} */ (this.#tasks), job.task, job.payload))).then(
       (out) => {
         this.#settle(job, unwrap(out)[0]);
         release();

@@ -88,7 +88,7 @@ export class StreamDriver {
   /** The driver is done: the output lets go of its listeners. */
   released() {}
 
-  /** The consumer can take bytes. */
+  /** The consumer can take bytes. @returns {Promise<void> | void} */
   pull() {
     // Some runtimes (workerd) pull before start()'s promise settles.
     if (this.opening) return this.opening.then(() => this.pull());
@@ -302,8 +302,8 @@ export class SseSource extends StreamDriver {
  * @property {(chunk: Uint8Array) => boolean} write
  * @property {() => void} end
  * @property {(error?: Error) => void} destroy
- * @property {(event: string, listener: () => void) => unknown} on
- * @property {(event: string, listener: () => void) => unknown} off
+ * @property {(event: "close" | "drain", listener: () => void) => unknown} on
+ * @property {(event: "close" | "drain", listener: () => void) => unknown} off
  */
 
 /**

@@ -139,7 +139,7 @@ export function initSync(input) {
   instantiate(source instanceof WebAssembly.Module ? source : new WebAssembly.Module(source));
 }
 
-/** Reads a file: URL where fetch cannot (Node, Bun), without importing `node:` modules. */
+/** Reads a file: URL where fetch cannot (Node, Bun), without importing `node:` modules. @param {URL} url */
 async function readFileUrl(url) {
   if (typeof Deno !== "undefined") return Deno.readFile(url);
   const fs = globalThis.process?.getBuiltinModule?.("node:fs/promises");
@@ -163,7 +163,7 @@ async function compile(input) {
   } catch (cause) {
     const response = typeof Response === "function" && source instanceof Response;
     const tried = where ?? (response ? source.url || "a Response" : "the given bytes");
-    throw new WasmLoadError(`eric-sse: could not load the .wasm from ${tried} (${cause?.message ?? cause}); ${RECIPE}`, { cause });
+    throw new WasmLoadError(`eric-sse: could not load the .wasm from ${tried} (${/** @type {Error} */ (cause)?.message ?? cause}); ${RECIPE}`, { cause });
   }
 }
 

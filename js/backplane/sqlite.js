@@ -59,7 +59,12 @@ export function sqliteBackplane(sql, { maxLen = 1000, registry, isListener, onEr
   if (!Number.isSafeInteger(maxLen) || maxLen < 1) throw new InvalidOptionError("maxLen must be a positive integer");
   /** @type {Map<string, { epoch: number, seq: number, live: boolean }>} */
   const states = new Map();
-  /** @type {Map<string, Set<{ pending: import("./memory.js").Entry[], handlers: any, scheduled: boolean }>>} */
+  /**
+   * One `follow` of a channel: the entries it has yet to be handed.
+   * @typedef {{ pending: import("./memory.js").Entry[], scheduled: boolean,
+   *   handlers: Parameters<import("./memory.js").Backplane["follow"]>[2] }} Follower
+   */
+  /** @type {Map<string, Set<Follower>>} */
   const followers = new Map();
   let schema = false;
   let up = true;
@@ -156,7 +161,11 @@ export function sqliteBackplane(sql, { maxLen = 1000, registry, isListener, onEr
       .toArray().map((row) => entry(found, row));
   }
 
-  /** Hands a follower what it has pending, one microtask later (in log order). */
+  /**
+   * Hands a follower what it has pending, one microtask later (in log order).
+   * @param {Follower} follower
+   * @param {string} channel
+   */
   function schedule(follower, channel) {
     if (follower.scheduled) return;
     follower.scheduled = true;

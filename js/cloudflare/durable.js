@@ -223,7 +223,7 @@ export function createDurableHub(config = {}) {
   /**
    * Runs `principal` and `authorize` as the hub does, for what the front answers itself.
    * @param {Request} request
-   * @param {string} action
+   * @param {import("../../index.js").HubAction} action
    * @param {ReturnType<typeof resolve>} options
    */
   async function allow(request, action, { authorize, principal }) {

@@ -24,8 +24,8 @@ const DEPARTED = 10_000;
 /**
  * A decoded command (src/wasm/hub.rs `decodeCommand`).
  * @typedef {object} Command
- * @property {string} action what authorize sees: listChannels, createChannel, removeChannel,
- *   addListener, removeListener, dispatch, broadcast, listen, watch
+ * @property {import("../../index.js").HubAction} action what authorize sees: listChannels,
+ *   createChannel, removeChannel, addListener, removeListener, dispatch, broadcast, listen, watch
  * @property {string} [verb] the controller code (d, b, c, r, rl, rc, l, w)
  * @property {string} [channel]
  * @property {string} [listener]
@@ -41,7 +41,7 @@ const DEPARTED = 10_000;
 
 /**
  * @typedef {object} Authorization what `authorize` sees besides the request
- * @property {string} action
+ * @property {import("../../index.js").HubAction} action
  * @property {string} [channel]
  * @property {string} [listener]
  * @property {string} [principal] who asks (`principal(request)`), when the hub has that option

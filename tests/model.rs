@@ -4,22 +4,13 @@
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
 mod channel_model;
+mod common;
 
-/// xorshift64*: deterministic, no dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-}
+use common::Rng;
 
 fn sequence(seed: u64) -> Vec<u8> {
     let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
-    let len = 32 + (rng.next() % 1500) as usize;
+    let len = 32 + rng.below(1500);
     (0..len).map(|_| (rng.next() >> 32) as u8).collect()
 }
 

@@ -9,9 +9,12 @@
 //! instructions under Node.
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)] // test code, not reachable from JS
 
+mod common;
+
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
+use common::Rng;
 use eric_sse::sse::{encode, Frame, Item, Parser, Reader, Utf16Parser};
 
 /// The byte parser and the UTF-16 parser's two paths, fed alike; every call checks they agree.
@@ -110,19 +113,6 @@ fn own(item: Item<'_>) -> Got {
     }
 }
 
-/// A small deterministic PRNG (xorshift64*), so failures reproduce.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
 
 fn parse_chunked(parser: &mut Parsers, input: &[u8], cuts: &[usize]) -> Vec<Got> {
     let mut out = Vec::new();

@@ -464,8 +464,7 @@ impl Channel {
     /// [`Error::QueueOverflow`] when the listener's queue is full (policy `error`) or it was
     /// cut off; [`Error::MemoryLimit`]. Nothing changes and no id is used on error.
     pub fn dispatch(&mut self, key: ListenerKey, message: Message) -> Result<MessageId, Error> {
-        validate_kind(&message.kind)?;
-        self.dispatch_parts(key, &message.kind, &message.payload, None)
+        self.dispatch_text(key, &message.kind, &message.payload, None)
     }
 
     /// Like [`Channel::dispatch`], for a message that names its sender.

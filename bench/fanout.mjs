@@ -9,10 +9,10 @@
 import { createChannel, createResponse } from "better-sse";
 import { Channel } from "eric-sse";
 
-const payload = (i) => ({ n: i, text: "hello", ok: true });
-const turn = () => new Promise((resolve) => setImmediate(resolve));
+export const payload = (i) => ({ n: i, text: "hello", ok: true });
+export const turn = () => new Promise((resolve) => setImmediate(resolve));
 
-async function drain(stream) {
+export async function drain(stream) {
   let bytes = 0;
   for await (const chunk of stream) bytes += chunk.byteLength;
   return bytes;

@@ -2,9 +2,8 @@
 // by step): creating the listeners and streams, the first turn (the `retry:` openings), the
 // send phase, the end. `node --expose-gc bench/phases.mjs [N] [M]`, medians of 5 interleaved rounds.
 import { Channel } from "eric-sse";
-const payload = (i) => ({ n: i, text: "hello", ok: true });
-const turn = () => new Promise((resolve) => setImmediate(resolve));
-async function drain(stream) { let bytes = 0; for await (const chunk of stream) bytes += chunk.byteLength; return bytes; }
+import { drain, payload, turn } from "./fanout.mjs";
+
 async function eric(n, m) {
   const t0 = performance.now();
   const channel = new Channel({ keepAliveMs: 0, historySize: 0, maxQueue: m + 1, maxQueueBytes: Infinity });

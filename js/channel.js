@@ -668,16 +668,20 @@ export class Channel {
     // Parked streams the core wakes now are handed out by this flush.
     if (this.#parked.length > 0) this.#rewait();
     let keys;
+    /** @type {Uint8Array | null} */
+    let chunk = null;
     try {
       const raw = this.#raw;
       const length = raw.flush(Date.now());
       if (length === 0) return;
-      // A copy into this channel's own array: delivering may call into the core again.
+      // Copies of the keys (into this channel's own array) and of the shared chunk before
+      // anything is delivered: delivering may call into the core again.
       const at = raw.keysAt() >>> 2;
       coreViews();
       if (this.#keys.length < length) this.#keys = new Uint32Array(Math.max(length, 2 * this.#keys.length));
       keys = this.#keys.subarray(0, length);
       keys.set(views.words.subarray(at, at + length));
+      if (keys[0] > 0) chunk = copyOut(raw.sharedAt(), raw.sharedLen());
     } catch (error) {
       // The instance was replaced: every channel rebuilds itself on its next call.
       console.error(trapped(error));
@@ -685,9 +689,7 @@ export class Channel {
     }
     const shared = keys[0];
     const streamsEnd = 2 + shared + keys[1];
-    if (shared > 0) {
-      const raw = this.#raw;
-      const chunk = copyOut(raw.sharedAt(), raw.sharedLen());
+    if (chunk !== null) {
       for (let i = 2; i < 2 + shared; i += 1) this.#byKey.get(keys[i])?.stream?.deliver(chunk);
     }
     for (let i = 2 + shared; i < streamsEnd; i += 1) this.#byKey.get(keys[i])?.stream?.wake();

@@ -43,29 +43,27 @@ async function broadcastToBytes(value, count) {
 }
 
 /** The naive server's path for the same message: stringify, frame, encode, enqueue, read. */
-async function naiveToBytes(value, count) {
+function naiveToBytes(value, count) {
   const encoder = new TextEncoder();
-  let controller;
-  const reader = new ReadableStream({ start: (c) => { controller = c; } }).getReader();
-  let bytes = 0;
-  for (let i = 0; i < count; i += 1) {
-    controller.enqueue(encoder.encode(`id: ${i + 1}\nevent: tick\ndata: ${JSON.stringify(value)}\n\n`));
-    const { value: chunk } = await reader.read();
-    bytes += chunk.byteLength;
-  }
-  return bytes > 0 ? count : -1;
+  return enqueueAndRead(count, (i) => encoder.encode(`id: ${i + 1}\nevent: tick\ndata: ${JSON.stringify(value)}\n\n`));
 }
 
 /** The floor of any Web-stream path: serialize the value, then enqueue a frame of the same size
  * (made once, so nothing is framed or encoded) and read it. */
-async function floorToBytes(value, count) {
+function floorToBytes(value, count) {
   const frame = new TextEncoder().encode(`id: 1\nevent: tick\ndata: ${JSON.stringify(value)}\n\n`);
+  const none = new Uint8Array(0);
+  // The serialization's result decides what is sent, so it cannot be optimized away.
+  return enqueueAndRead(count, () => (JSON.stringify(value).length > 0 ? frame : none));
+}
+
+/** `count` times: enqueue `frameOf(i)` into a bare ReadableStream and read it back. */
+async function enqueueAndRead(count, frameOf) {
   let controller;
   const reader = new ReadableStream({ start: (c) => { controller = c; } }).getReader();
   let bytes = 0;
   for (let i = 0; i < count; i += 1) {
-    bytes += JSON.stringify(value).length > 0 ? 0 : 1;
-    controller.enqueue(frame);
+    controller.enqueue(frameOf(i));
     const { value: chunk } = await reader.read();
     bytes += chunk.byteLength;
   }

@@ -152,12 +152,7 @@ impl RawChannel {
         self.inner.check_payload_len(units).map_err(to_js)?;
         PAYLOAD.with(|cell| {
             let mut buffer = cell.try_borrow_mut().map_err(|_| to_js(Error::format("the payload buffer is in use")))?;
-            if buffer.len() < len {
-                let more = len - buffer.len();
-                buffer.try_reserve_exact(more).map_err(|_| to_js(Error::OutOfMemory { needed: more }))?;
-                buffer.resize(len, 0);
-            }
-            Ok(buffer.as_mut_ptr() as usize)
+            Ok(room(&mut buffer, len)?.as_mut_ptr() as usize)
         })
     }
 
@@ -280,12 +275,7 @@ impl RawChannel {
     /// `rewait(n, now)` (no array is allocated or copied per call).
     #[wasm_bindgen(js_name = parkedBuffer)]
     pub fn parked_buffer(&mut self, n: usize) -> Result<usize, JsValue> {
-        if self.parked.len() < n {
-            let more = n - self.parked.len();
-            self.parked.try_reserve_exact(more).map_err(|_| to_js(Error::OutOfMemory { needed: more.saturating_mul(4) }))?;
-            self.parked.resize(n, 0);
-        }
-        Ok(self.parked.as_mut_ptr() as usize)
+        Ok(room(&mut self.parked, n)?.as_mut_ptr() as usize)
     }
 
     /// The readers of the first `n` streams of the parked buffer took a shared chunk and wait
@@ -390,6 +380,19 @@ thread_local! {
 
 /// A payload or output buffer larger than this is let go after use (the allocator reuses it).
 const KEPT: usize = 1 << 20;
+
+/// Grows a buffer JS writes into to at least `len` elements (zeroed, earlier ones kept); an
+/// allocation the engine refuses is a MemoryLimitError, not a trap.
+fn room<T: Copy + Default>(buffer: &mut Vec<T>, len: usize) -> Result<&mut Vec<T>, JsValue> {
+    if buffer.len() < len {
+        let more = len - buffer.len();
+        buffer
+            .try_reserve_exact(more)
+            .map_err(|_| to_js(Error::OutOfMemory { needed: more.saturating_mul(std::mem::size_of::<T>()) }))?;
+        buffer.resize(len, T::default());
+    }
+    Ok(buffer)
+}
 
 /// Empties an output buffer for its next bytes, letting go of a large one.
 fn reuse(buffer: &mut Vec<u8>) {

@@ -731,7 +731,9 @@ impl Channel {
 
     /// The next delivery for `key` without taking it (a driver runs a hook on it first, then
     /// calls [`Channel::commit`]). With [`Take::Running`], `start`/`stop` messages of an action
-    /// listener are applied and removed on the way.
+    /// listener are applied and removed on the way. A queued message it shows is in delivery
+    /// while it stays the head: it counts outside the queue's bounds and `drop-oldest` spares it
+    /// (what a hook sends to its own listener must not drop the message the hook runs for).
     ///
     /// # Errors
     /// [`Error::InvalidListener`] for an unknown key; with [`Take::Any`], [`Error::NoMessages`]
@@ -755,6 +757,7 @@ impl Channel {
             return Ok(Next::Delivery(notice));
         }
         if let Some(envelope) = listener.queue.front().cloned() {
+            listener.held = Rc::downgrade(&envelope);
             listener.shown =
                 if envelope.is_user() { Shown::Message } else { Shown::Notice(Rc::downgrade(&envelope)) };
             return Ok(Next::Delivery(envelope));
@@ -1002,7 +1005,8 @@ impl Channel {
 
     /// What the listener's stream would deliver now, without taking it: the head of the queue
     /// (or a pending `_eric_dropped` notice) when the listener runs and no stream delay holds it
-    /// back. A driver runs a hook on it, then polls with `max_frames` 1.
+    /// back. A driver runs a hook on it, then polls with `max_frames` 1. A queued message it
+    /// shows is in delivery, as with [`Channel::peek_next`].
     ///
     /// # Errors
     /// [`Error::InvalidListener`] for an unknown key or a listener without a stream;
@@ -1019,7 +1023,11 @@ impl Channel {
         if listener.dropped > 0 {
             return Ok(Some(Rc::new(Envelope::notice(DROPPED, &dropped_data(listener.dropped))?)));
         }
-        Ok(listener.queue.front().cloned())
+        let head = listener.queue.front().cloned();
+        if let Some(head) = &head {
+            listener.held = Rc::downgrade(head);
+        }
+        Ok(head)
     }
 
     /// The stream's client is gone (cancelled, aborted): the listener is removed, as its stream

@@ -95,6 +95,9 @@ pub(crate) struct ListenerState {
     pub(crate) dropped_total: u64,
     /// What the last `peek_next` showed.
     pub(crate) shown: Shown,
+    /// The queued envelope a peek last showed (a hook may be running for it): while it is the
+    /// head it is in delivery, so it counts outside the bounds and `drop-oldest` spares it.
+    pub(crate) held: Weak<Envelope>,
     /// The driver runs a hook before each delivery, so deliveries go one at a time.
     pub(crate) hooked: bool,
     /// `start` and `stop` messages toggle `running` (an action listener).
@@ -124,6 +127,7 @@ impl ListenerState {
             dropped: 0,
             dropped_total: 0,
             shown: Shown::Message,
+            held: Weak::new(),
             hooked: false,
             actions: false,
             waiting: false,
@@ -135,15 +139,28 @@ impl ListenerState {
         })
     }
 
+    /// The head, when a peek showed it and it is still there (see `held`).
+    fn held_head(&self) -> Option<&Rc<Envelope>> {
+        self.queue.front().filter(|head| std::ptr::eq(Rc::as_ptr(head), self.held.as_ptr()))
+    }
+
+    /// Messages and bytes that count against the bounds: the queue but a held head.
+    fn counted(&self) -> (usize, usize) {
+        match self.held_head() {
+            Some(head) => (self.queue.len().saturating_sub(1), self.queue_bytes.saturating_sub(head.size())),
+            None => (self.queue.len(), self.queue_bytes),
+        }
+    }
+
     /// Whether `envelope` fits under the bounds as the queue stands.
     pub(crate) fn fits(&self, envelope: &Envelope, bounds: Bounds) -> bool {
-        self.queue.len() < bounds.messages
-            && self.queue_bytes.saturating_add(envelope.size()) <= bounds.bytes
+        let (messages, bytes) = self.counted();
+        messages < bounds.messages && bytes.saturating_add(envelope.size()) <= bounds.bytes
     }
 
     /// The limit `envelope` would pass as the queue stands.
     fn limit_passed(&self, bounds: Bounds) -> Limit {
-        if self.queue.len() >= bounds.messages {
+        if self.counted().0 >= bounds.messages {
             Limit::Messages(bounds.messages)
         } else {
             Limit::Bytes(bounds.bytes)
@@ -171,7 +188,9 @@ impl ListenerState {
                 }
                 Overflow::DropOldest => {
                     while !self.fits(envelope, bounds) {
-                        let popped = self.pop().is_some();
+                        // The oldest that is not in delivery.
+                        let oldest = usize::from(self.held_head().is_some());
+                        let popped = self.remove_at(oldest).is_some();
                         self.count_drop();
                         if !popped {
                             // Larger than the byte bound on its own: it is dropped too.

@@ -690,3 +690,58 @@ mod lagging_replica {
         assert_eq!(data(&mut ch, a), ["1", "2", "3", "4", "5", "6"]);
     }
 }
+
+#[test]
+fn a_message_shown_to_a_hook_is_in_delivery_and_not_dropped_by_what_the_hook_sends() {
+    // An onMessage hook that broadcasts to its own full drop-oldest queue dropped the message
+    // it was running for (reported as dropped after the hook had seen it); the shown message is
+    // in delivery: it neither counts against the bounds nor is the oldest to drop.
+    for via_stream in [false, true] {
+        let config = ChannelConfig { max_queue: 2, overflow: Overflow::DropOldest, ..ChannelConfig::default() };
+        let mut ch = channel(config);
+        let a = ch.add_listener().unwrap();
+        ch.broadcast(msg("t", "1")).unwrap();
+        ch.broadcast(msg("t", "2")).unwrap();
+        let shown = if via_stream {
+            ch.open_stream(a, None, 0).unwrap();
+            ch.peek_stream(a, 0).unwrap().unwrap()
+        } else {
+            let Next::Delivery(shown) = ch.peek_next(a, Take::Any).unwrap() else { panic!("queued") };
+            shown
+        };
+        assert_eq!(shown.payload(), "1");
+        ch.broadcast(msg("t", "3")).unwrap(); // the hook's broadcast: 2 and 3 are queued behind 1
+        if via_stream {
+            let mut out = Vec::new();
+            ch.poll_stream(a, 0, usize::MAX, &mut out).unwrap();
+            let text = short(&String::from_utf8(out).unwrap());
+            assert_eq!(text, "retry: 5000\n\nid: 1\nevent: t\ndata: 1\n\nid: 2\nevent: t\ndata: 2\n\nid: 3\nevent: t\ndata: 3\n\n");
+        } else {
+            ch.commit(a, &shown);
+            let rest: Vec<String> = (0..2).map(|_| ch.deliver_next(a).unwrap().payload().to_owned()).collect();
+            assert_eq!(rest, ["2", "3"]);
+        }
+        // Once taken, the bounds count every queued message again: the oldest goes first.
+        for n in 4..=6 {
+            ch.broadcast(msg("t", &n.to_string())).unwrap();
+        }
+        let next = ch.deliver_next(a).unwrap();
+        assert_eq!((next.kind(), next.payload()), ("_eric_dropped", "{\"dropped\":1}"), "via stream {via_stream}");
+    }
+}
+
+#[test]
+fn a_shown_message_left_queued_counts_outside_the_bounds_only_while_it_is_the_head() {
+    // A hook that throws leaves its message queued and shown: one message over the bound at most.
+    let config = ChannelConfig { max_queue: 1, overflow: Overflow::DropOldest, ..ChannelConfig::default() };
+    let mut ch = channel(config);
+    let a = ch.add_listener().unwrap();
+    ch.broadcast(msg("t", "1")).unwrap();
+    let Next::Delivery(shown) = ch.peek_next(a, Take::Any).unwrap() else { panic!("queued") };
+    assert_eq!(shown.payload(), "1");
+    ch.broadcast(msg("t", "2")).unwrap();
+    ch.broadcast(msg("t", "3")).unwrap(); // drops 2, never the shown 1
+    let got: Vec<String> = (0..3).map(|_| ch.deliver_next(a).unwrap().payload().to_owned()).collect();
+    // The drop is reported where drops always are, before the queue's head.
+    assert_eq!(got, ["{\"dropped\":1}", "1", "3"]);
+}

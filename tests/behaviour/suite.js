@@ -464,6 +464,37 @@ test("a throwing onMessage errors the stream after the frames before it", async 
   equal(ch.deliverNext(l.id).payload, 2, "the refused message is still queued:");
 });
 
+test("an onMessage hook that broadcasts into its own full drop-oldest queue loses nothing it saw", async (lib) => {
+  // The message a hook runs for is in delivery: the hook's broadcast neither counts it against
+  // maxQueue nor drops it (it used to be dropped and reported after the hook had seen it).
+  for (const via of ["stream", "messages", "deliverNext"]) {
+    const ch = new lib.Channel({ ...quiet, maxQueue: 2, overflow: "drop-oldest" });
+    const l = ch.addListener();
+    const seen = [];
+    l.onMessage = (m) => {
+      seen.push(m.payload);
+      if (m.payload === 1) ch.broadcast("t", 99);
+    };
+    ch.broadcast("t", 1);
+    ch.broadcast("t", 2);
+    let got = [];
+    if (via === "stream") {
+      const reader = ch.stream(l.id).getReader();
+      let text = "";
+      for (let reads = 0; reads < 10 && !text.includes("data: 99\n"); reads += 1) text += await readText(reader);
+      await reader.cancel();
+      got = [...text.matchAll(/^data: (.*)$/gm)].map((m) => JSON.parse(m[1]));
+    } else if (via === "messages") {
+      const it = ch.messages(l.id)[Symbol.asyncIterator]();
+      for (let i = 0; i < 3; i += 1) got.push((await it.next()).value.payload);
+    } else {
+      for (let i = 0; i < 3; i += 1) got.push(ch.deliverNext(l.id).payload);
+    }
+    equal(got, [1, 2, 99], `${via}:`);
+    equal(seen, [1, 2, 99], `${via}, hooked:`);
+  }
+});
+
 test("overflow 'disconnect' ends the slow listener's stream with a notice", async (lib) => {
   const ch = new lib.Channel({ ...quiet, maxQueue: 2 });
   const slow = ch.addListener();

@@ -243,6 +243,9 @@ struct ListenerModel {
     shown: Option<Shown>,
     /// What the last peek showed, as the channel remembers it.
     mark: Mark,
+    /// The queued item a peek last showed: while it is the head it is in delivery (a hook may
+    /// be running for it), outside the bounds, and `drop-oldest` spares it.
+    held: Option<Item>,
     /// What the stream's replay from an engine covered: messages up to it are not queued.
     replayed_through: Option<MessageId>,
     /// The last message taken from the queue outside a stream (ids increase).
@@ -414,17 +417,27 @@ impl Sim {
             stream: None,
             shown: None,
             mark: Mark::Message,
+            held: None,
             replayed_through: None,
             last_taken: None,
         });
     }
 
+    /// Messages and bytes that count against the bounds: the queue but a held head.
+    fn counted(l: &ListenerModel) -> (usize, usize) {
+        match l.queue.front() {
+            Some(head) if l.held.as_ref() == Some(head) => (l.queue.len() - 1, l.queue_bytes - head.size()),
+            _ => (l.queue.len(), l.queue_bytes),
+        }
+    }
+
     fn fits(&self, l: &ListenerModel, size: usize) -> bool {
-        l.queue.len() < self.cfg.max_queue && l.queue_bytes.saturating_add(size) <= self.cfg.max_queue_bytes
+        let (messages, bytes) = Self::counted(l);
+        messages < self.cfg.max_queue && bytes.saturating_add(size) <= self.cfg.max_queue_bytes
     }
 
     fn limit_passed(&self, l: &ListenerModel) -> Limit {
-        if l.queue.len() >= self.cfg.max_queue {
+        if Self::counted(l).0 >= self.cfg.max_queue {
             Limit::Messages(self.cfg.max_queue)
         } else {
             Limit::Bytes(self.cfg.max_queue_bytes)
@@ -453,7 +466,8 @@ impl Sim {
                         let l = &mut self.ls[at];
                         l.dropped += 1;
                         l.dropped_total += 1;
-                        match l.queue.pop_front() {
+                        let oldest = usize::from(Self::counted(l).0 < l.queue.len());
+                        match l.queue.remove(oldest) {
                             Some(old) => l.queue_bytes -= old.size(),
                             None => {
                                 // Larger than the byte bound on its own: dropped too.
@@ -468,7 +482,8 @@ impl Sim {
         let l = &mut self.ls[at];
         l.queue_bytes += size;
         l.queue.push_back(item);
-        assert!(l.queue.len() <= self.cfg.max_queue && l.queue_bytes <= self.cfg.max_queue_bytes);
+        let (messages, bytes) = Self::counted(l);
+        assert!(messages <= self.cfg.max_queue && bytes <= self.cfg.max_queue_bytes);
         self.wake(at);
         true
     }
@@ -878,6 +893,7 @@ impl Sim {
             return Ok(Some(Shown::Dropped { n: l.dropped, through: l.dropped_total }));
         }
         if let Some(front) = l.queue.front() {
+            l.held = Some(front.clone());
             return Ok(Some(Shown::Item(front.clone())));
         }
         if matches!(l.life, Life::Cut(_)) {
@@ -1444,7 +1460,11 @@ impl Sim {
         } else if l.dropped > 0 {
             Some(Want::Notice(DROPPED, dropped_data(l.dropped)))
         } else {
-            l.queue.front().map(Self::item_want)
+            let front = l.queue.front().cloned();
+            if front.is_some() {
+                self.ls[at].held.clone_from(&front);
+            }
+            front.as_ref().map(Self::item_want)
         };
         match (&got, &want) {
             (Ok(None), None) => {}
@@ -1596,7 +1616,8 @@ impl Sim {
         assert_eq!(self.real.is_ended(), self.ended);
         for l in &self.ls {
             assert_eq!(self.real.queued(l.key).unwrap(), l.queue.len(), "queue of {}", l.id);
-            assert!(l.queue.len() <= self.cfg.max_queue && l.queue_bytes <= self.cfg.max_queue_bytes);
+            let (messages, bytes) = Self::counted(l);
+            assert!(messages <= self.cfg.max_queue && bytes <= self.cfg.max_queue_bytes, "bounds of {}", l.id);
             assert_eq!(self.real.is_running(l.key).unwrap(), l.running);
             let life = match l.life {
                 Life::Open => Lifecycle::Open,

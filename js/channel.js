@@ -14,7 +14,7 @@ import { ACTIONS, FORGET } from "./internal.js";
 import { Listener, bindListener, boundEntry } from "./listener.js";
 import { Message, SignedMessage, toJson, unpack } from "./message.js";
 import { NodeSink, SseSource } from "./stream.js";
-import { assertReady, copyOut, coreGeneration, coreViews, trapped, views, writePayload } from "./wasm.js";
+import { assertReady, checked, copyOut, coreGeneration, coreViews, trapped, views, writePayload } from "./wasm.js";
 
 /** The numeric options, in the order `RawChannel.settings()` returns them (src/channel.rs). */
 const NUMBER_OPTIONS = [
@@ -40,6 +40,8 @@ const NUMBER_OPTIONS = [
 export class Channel {
   /** @type {RawChannel} the core channel of the current instance (see #raw) */
   #current;
+  /** What #current's own message ids start with (its `idPrefix`). */
+  #idPrefix = "";
   /** The instance generation #current belongs to. */
   #generation;
   /** The options it was made with, to rebuild it after a trap. */
@@ -73,6 +75,7 @@ export class Channel {
     this.#settings = options;
     try {
       this.#current = new RawChannel(id, options, nextEpoch(), backplane !== undefined);
+      this.#idPrefix = this.#current.idPrefix;
     } catch (error) {
       throw trapped(error);
     }
@@ -153,6 +156,7 @@ export class Channel {
   #rebuild() {
     const entries = [...this.#byKey.values()];
     this.#current = new RawChannel(this.id, this.#settings, nextEpoch(), this.#replica !== null);
+    this.#idPrefix = this.#current.idPrefix;
     this.#generation = coreGeneration();
     this.#byKey.clear();
     this.#parked = [];
@@ -294,7 +298,7 @@ export class Channel {
     let id;
     try {
       const raw = this.#raw;
-      id = raw.dispatch(entry.key, text(type), writePayload(raw, toJson(payload)), senderId);
+      id = this.#idOf(raw, raw.dispatch(entry.key, text(type), writePayload(raw, toJson(payload)), senderId));
     } catch (error) {
       throw trapped(error);
     }
@@ -313,7 +317,7 @@ export class Channel {
     let id;
     try {
       const raw = this.#raw;
-      id = raw.broadcast(text(type), writePayload(raw, toJson(payload)));
+      id = this.#idOf(raw, raw.broadcast(text(type), writePayload(raw, toJson(payload))));
     } catch (error) {
       throw trapped(error);
     }
@@ -544,7 +548,8 @@ export class Channel {
   #port = {
     poll: (entry, max) => {
       try {
-        return this.#raw.poll(entry.key, Date.now(), max);
+        const raw = this.#raw;
+        return checked(raw, raw.poll(entry.key, Date.now(), max));
       } catch (error) {
         throw trapped(error);
       }
@@ -699,6 +704,18 @@ export class Channel {
     }
   }
 
+  /**
+   * The id of a message `raw` just numbered, from what its dispatch or broadcast returned: the
+   * sequence (after the core's `idPrefix`), `LONG_ID` (-2: read it whole) or `FAILED`.
+   * @param {RawChannel} raw
+   * @param {number} seq
+   * @returns {string}
+   */
+  #idOf(raw, seq) {
+    if (checked(raw, seq) === LONG_ID) return raw.lastId ?? "";
+    return this.#idPrefix + seq;
+  }
+
   /** @param {string} listenerId */
   #entry(listenerId) {
     const entry = this.#byId.get(listenerId);
@@ -708,6 +725,9 @@ export class Channel {
     return entry;
   }
 }
+
+/** What a RawChannel's dispatch or broadcast returns for an id whose sequence is past 2^53. */
+const LONG_ID = -2;
 
 /**
  * A message type as the core takes it (a string; the core checks the rest).

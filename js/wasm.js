@@ -72,11 +72,26 @@ export function copyOut(at, len) {
 
 const utf8 = new TextEncoder();
 
+/** What RawChannel's hot calls (payloadBuffer, dispatch, broadcast, poll) return when they
+ * failed; the error is `raw.takeError()` (`FAILED` in src/wasm/channel.rs). */
+export const FAILED = -3;
+
+/**
+ * A hot call's number, or its error thrown.
+ * @param {{ takeError(): any }} raw
+ * @param {number} n
+ * @returns {number}
+ */
+export function checked(raw, n) {
+  if (n === FAILED) throw raw.takeError();
+  return n;
+}
+
 /**
  * Writes a payload's text as UTF-8 into the core's payload buffer (`RawChannel.payloadBuffer`)
  * and returns its length in bytes: with Buffer, the exact length and one native write (SIMD in
  * Node 22+); elsewhere `encodeInto`, in a second step for text past its first guess.
- * @param {{ payloadBuffer(units: number, len: number): number }} raw
+ * @param {{ payloadBuffer(units: number, len: number): number, takeError(): any }} raw
  * @param {string} text
  * @returns {number}
  */
@@ -84,17 +99,17 @@ export function writePayload(raw, text) {
   const units = text.length;
   if (NodeBuffer) {
     const len = NodeBuffer.byteLength(text, "utf8");
-    const at = raw.payloadBuffer(units, len);
+    const at = checked(raw, raw.payloadBuffer(units, len));
     coreViews();
     return views.node.write(text, at, len, "utf8");
   }
   let room = units + 16;
-  let at = raw.payloadBuffer(units, room);
+  let at = checked(raw, raw.payloadBuffer(units, room));
   coreViews();
   const { read, written } = utf8.encodeInto(text, views.bytes.subarray(at, at + room));
   if (read === units) return written;
   room = written + (units - read) * 3;
-  at = raw.payloadBuffer(units, room);
+  at = checked(raw, raw.payloadBuffer(units, room));
   coreViews();
   return written + utf8.encodeInto(text.slice(read), views.bytes.subarray(at + written, at + room)).written;
 }

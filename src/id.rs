@@ -50,6 +50,21 @@ impl MessageId {
         self.write_to(&mut out);
         out.into_iter().map(char::from).collect()
     }
+
+    /// What every id of `major` starts with: the text form is this prefix, then `minor` in
+    /// decimal (a binding hands out the prefix once and the minor as a number per message).
+    pub fn prefix(major: u64) -> String {
+        let mut out = Vec::with_capacity(21);
+        push_decimal(&mut out, major);
+        out.push(b'-');
+        out.into_iter().map(char::from).collect()
+    }
+
+    /// The minor as an `f64` when the `f64` holds it exactly (up to 2^53 − 1).
+    pub fn exact_minor(&self) -> Option<f64> {
+        const MAX_EXACT: u64 = (1 << 53) - 1;
+        (self.minor <= MAX_EXACT).then_some(self.minor as f64)
+    }
 }
 
 /// A decimal `u64` with no sign, no leading zero (but `0`) and no overflow.
@@ -100,6 +115,17 @@ mod tests {
         for bad in ["", "1", "-1", "1-", "a-1", "1-01", "01-1", "1--1", "1-1-1", "+1-1", " 1-1", "1-18446744073709551616"] {
             assert_eq!(MessageId::parse(bad), None, "{bad:?}");
         }
+    }
+
+    #[test]
+    fn the_prefix_and_the_exact_minor_make_the_text_form() {
+        let max_exact = (1u64 << 53) - 1;
+        for id in [MessageId::new(0, 1), MessageId::new(1_795_792_436_122, 7), MessageId::new(u64::MAX, max_exact)] {
+            let minor = id.exact_minor().unwrap();
+            assert_eq!(format!("{}{minor}", MessageId::prefix(id.major)), id.to_text());
+        }
+        assert_eq!(MessageId::new(1, max_exact + 1).exact_minor(), None);
+        assert_eq!(MessageId::new(1, u64::MAX).exact_minor(), None);
     }
 
     #[test]

@@ -23,6 +23,25 @@ pub struct RawChannel {
     keys: Vec<u32>,
     /// Where JS writes the keys of parked streams for `rewait`.
     parked: Vec<u32>,
+    /// The error of the last call that returned [`FAILED`], for `takeError`.
+    failure: Option<Error>,
+}
+
+/// What the hot calls (`payloadBuffer`, `dispatch`, `broadcast`, `poll`) return when they fail;
+/// the error waits in `takeError()`. They return a plain number because a `Result` comes back
+/// through a return area the glue reads with a DataView, three or four reads a call, each of
+/// which checks the memory's buffer (a slow getter on Node 20). Apart from `poll_code`'s -1
+/// and -2 and `LONG_ID` (js/wasm.js `FAILED` is the same number).
+const FAILED: f64 = -3.0;
+
+/// What `dispatch` and `broadcast` return when the id's sequence is past 2^53 (not exact as a
+/// JS number): the id is then read from `lastId`.
+const LONG_ID: f64 = -2.0;
+
+/// The number `dispatch` and `broadcast` return for `id`: its sequence, which JS appends to
+/// `idPrefix`.
+fn id_number(id: MessageId) -> f64 {
+    id.exact_minor().unwrap_or(LONG_ID)
 }
 
 fn options(id: &str, options: &JsValue, epoch: f64, external: bool) -> Result<ChannelConfig, Error> {
@@ -68,6 +87,7 @@ impl RawChannel {
             flush: Flush::default(),
             keys: Vec::new(),
             parked: Vec::new(),
+            failure: None,
         })
     }
 
@@ -148,18 +168,23 @@ impl RawChannel {
     /// and passes its length to `dispatch`/`broadcast`: one write, no allocation per message.
     /// Refused at once (PayloadTooLarge) when `units` alone is over maxMessageBytes.
     #[wasm_bindgen(js_name = payloadBuffer)]
-    pub fn payload_buffer(&self, units: usize, len: usize) -> Result<usize, JsValue> {
-        self.inner.check_payload_len(units).map_err(to_js)?;
-        PAYLOAD.with(|cell| {
-            let mut buffer = cell.try_borrow_mut().map_err(|_| to_js(Error::format("the payload buffer is in use")))?;
-            Ok(room(&mut buffer, len)?.as_mut_ptr() as usize)
-        })
+    pub fn payload_buffer(&mut self, units: usize, len: usize) -> f64 {
+        let at = self.inner.check_payload_len(units).and_then(|()| {
+            PAYLOAD.with(|cell| {
+                let mut buffer = cell.try_borrow_mut().map_err(|_| Error::format("the payload buffer is in use"))?;
+                Ok(room(&mut buffer, len)?.as_mut_ptr() as usize as f64)
+            })
+        });
+        self.number(at)
     }
 
-    /// Queues a message for one listener; returns its id. `sender` signs it. The payload is the
-    /// first `len` bytes of the payload buffer (`payloadBuffer`).
-    pub fn dispatch(&mut self, key: u32, kind: &str, len: usize, sender: Option<String>) -> Result<String, JsValue> {
-        with_payload(len, |payload| self.inner.dispatch_text(ListenerKey(key), kind, payload, sender.as_deref()))
+    /// Queues a message for one listener; returns its id's sequence (see `idPrefix`), or
+    /// `FAILED` (see `takeError`). `sender` signs it. The payload is the first `len` bytes of
+    /// the payload buffer (`payloadBuffer`).
+    pub fn dispatch(&mut self, key: u32, kind: &str, len: usize, sender: Option<String>) -> f64 {
+        let inner = &mut self.inner;
+        let id = with_payload(len, |payload| inner.dispatch_text(ListenerKey(key), kind, payload, sender.as_deref()));
+        self.number(id.map(id_number))
     }
 
     /// Queues an `_eric_error` reply signed by `sender`.
@@ -168,10 +193,29 @@ impl RawChannel {
         self.inner.dispatch_error(ListenerKey(key), sender, payload).map(id_text).map_err(to_js)
     }
 
-    /// Queues a message for every listener; returns its id. The payload is the first `len`
-    /// bytes of the payload buffer (`payloadBuffer`).
-    pub fn broadcast(&mut self, kind: &str, len: usize) -> Result<String, JsValue> {
-        with_payload(len, |payload| self.inner.broadcast_text(kind, payload))
+    /// Queues a message for every listener; returns its id's sequence (see `idPrefix`), or
+    /// `FAILED` (see `takeError`). The payload is the first `len` bytes of the payload buffer
+    /// (`payloadBuffer`).
+    pub fn broadcast(&mut self, kind: &str, len: usize) -> f64 {
+        let inner = &mut self.inner;
+        let id = with_payload(len, |payload| inner.broadcast_text(kind, payload));
+        self.number(id.map(id_number))
+    }
+
+    /// What the ids of this channel's own messages start with (`<epoch>-`; the sequence that
+    /// `dispatch` and `broadcast` return completes them). Empty for a channel an engine numbers.
+    #[wasm_bindgen(getter, js_name = idPrefix)]
+    pub fn id_prefix(&self) -> String {
+        match self.inner.config().numbering {
+            Numbering::Local { epoch } => MessageId::prefix(epoch),
+            Numbering::External => String::new(),
+        }
+    }
+
+    /// The error of the last call that returned `FAILED` (once), or `undefined`.
+    #[wasm_bindgen(js_name = takeError)]
+    pub fn take_error(&mut self) -> JsValue {
+        self.failure.take().map_or(JsValue::UNDEFINED, to_js)
     }
 
     /// Takes entries an engine numbered, packed (`crate::pack::unpack_entry`), in log order.
@@ -261,21 +305,19 @@ impl RawChannel {
         self.inner.open_stream(ListenerKey(key), last_event_id.as_deref(), now as u64).map_err(to_js)
     }
 
-    /// Polls a stream (see `poll_code`); the bytes are at `outputAt()`.
-    pub fn poll(&mut self, key: u32, now: f64, max_frames: u32) -> Result<f64, JsValue> {
+    /// Polls a stream (see `poll_code`), or `FAILED` (see `takeError`); the bytes are at
+    /// `outputAt()`.
+    pub fn poll(&mut self, key: u32, now: f64, max_frames: u32) -> f64 {
         reuse(&mut self.out);
-        let poll = self
-            .inner
-            .poll_stream(ListenerKey(key), now as u64, max_frames as usize, &mut self.out)
-            .map_err(to_js)?;
-        Ok(poll_code(poll))
+        let poll = self.inner.poll_stream(ListenerKey(key), now as u64, max_frames as usize, &mut self.out);
+        self.number(poll.map(poll_code))
     }
 
     /// Room for `n` keys of parked streams: its address. JS writes the keys there and calls
     /// `rewait(n, now)` (no array is allocated or copied per call).
     #[wasm_bindgen(js_name = parkedBuffer)]
     pub fn parked_buffer(&mut self, n: usize) -> Result<usize, JsValue> {
-        Ok(room(&mut self.parked, n)?.as_mut_ptr() as usize)
+        Ok(room(&mut self.parked, n).map_err(to_js)?.as_mut_ptr() as usize)
     }
 
     /// The readers of the first `n` streams of the parked buffer took a shared chunk and wait
@@ -372,6 +414,16 @@ impl RawChannel {
     }
 }
 
+impl RawChannel {
+    /// A hot call's result as its number, or [`FAILED`] with the error kept for `takeError`.
+    fn number(&mut self, result: Result<f64, Error>) -> f64 {
+        result.unwrap_or_else(|error| {
+            self.failure = Some(error);
+            FAILED
+        })
+    }
+}
+
 thread_local! {
     /// Where JS writes the UTF-8 of the next payload to dispatch or broadcast (one buffer for
     /// every channel; see `RawChannel::payload_buffer`).
@@ -383,12 +435,12 @@ const KEPT: usize = 1 << 20;
 
 /// Grows a buffer JS writes into to at least `len` elements (zeroed, earlier ones kept); an
 /// allocation the engine refuses is a MemoryLimitError, not a trap.
-fn room<T: Copy + Default>(buffer: &mut Vec<T>, len: usize) -> Result<&mut Vec<T>, JsValue> {
+fn room<T: Copy + Default>(buffer: &mut Vec<T>, len: usize) -> Result<&mut Vec<T>, Error> {
     if buffer.len() < len {
         let more = len - buffer.len();
         buffer
             .try_reserve_exact(more)
-            .map_err(|_| to_js(Error::OutOfMemory { needed: more.saturating_mul(std::mem::size_of::<T>()) }))?;
+            .map_err(|_| Error::OutOfMemory { needed: more.saturating_mul(std::mem::size_of::<T>()) })?;
         buffer.resize(len, T::default());
     }
     Ok(buffer)
@@ -404,13 +456,13 @@ fn reuse(buffer: &mut Vec<u8>) {
 }
 
 /// Runs `send` on the first `len` bytes of the payload buffer as text; returns the id it gives.
-fn with_payload(len: usize, send: impl FnOnce(&str) -> Result<MessageId, Error>) -> Result<String, JsValue> {
+fn with_payload(len: usize, send: impl FnOnce(&str) -> Result<MessageId, Error>) -> Result<MessageId, Error> {
     PAYLOAD.with(|cell| {
-        let mut buffer = cell.try_borrow_mut().map_err(|_| to_js(Error::format("the payload buffer is in use")))?;
+        let mut buffer = cell.try_borrow_mut().map_err(|_| Error::format("the payload buffer is in use"))?;
         let sent = match buffer.get(..len).map(std::str::from_utf8) {
-            Some(Ok(payload)) => send(payload).map(id_text).map_err(to_js),
-            Some(Err(_)) => Err(to_js(Error::format("the payload is not UTF-8"))),
-            None => Err(to_js(Error::format("the payload is longer than its buffer"))),
+            Some(Ok(payload)) => send(payload),
+            Some(Err(_)) => Err(Error::format("the payload is not UTF-8")),
+            None => Err(Error::format("the payload is longer than its buffer")),
         };
         if buffer.capacity() > KEPT {
             *buffer = Vec::new();
@@ -448,3 +500,4 @@ fn size(n: usize) -> f64 {
         n as f64
     }
 }
+

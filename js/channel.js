@@ -5,7 +5,7 @@
 // streams their shared chunk or a poll and wakes parked iterators (each stream times its own
 // keep-alives and delays: js/stream.js).
 
-import { RawChannel } from "../pkg/eric_sse.js";
+import { RawChannel } from "../pkg/eric_sse_channel.js";
 import { ActionListener } from "./action-listener.js";
 import { Replica, packEntry } from "./backplane/replica.js";
 import { InvalidListenerError, InvalidMessageFormatError, InvalidOptionError } from "./errors.js";

@@ -1,6 +1,6 @@
 // encode(): one SSE frame as text, with the core's injection checks.
 
-import { encodeFrame } from "../pkg/eric_sse.js";
+import { encodeFrame } from "../pkg/eric_sse_channel.js";
 import { InvalidMessageFormatError } from "./errors.js";
 import { assertReady } from "./wasm.js";
 

@@ -1,7 +1,7 @@
 // The instance's memory budget (src/memory.rs): what every channel's queues and histories may
 // hold together before new messages are refused with MemoryLimitError.
 
-import { memoryUsage as usage, setMemoryBudget as setBudget } from "../pkg/eric_sse.js";
+import { memoryUsage as usage, setMemoryBudget as setBudget } from "../pkg/eric_sse_channel.js";
 import { InvalidOptionError } from "./errors.js";
 import { assertReady, coreMemory } from "./wasm.js";
 

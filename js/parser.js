@@ -3,7 +3,7 @@
 // its lines and transcodes them to UTF-16 (SIMD128) and leaves one UTF-16 text and an index of
 // items (src/sse/parse16.rs); JS makes one string of the text and each field is a slice of it.
 
-import { RawParser } from "../pkg/eric_sse.js";
+import { RawParser } from "../pkg/eric_sse_parser.js";
 import { ParseError, WasmTrapError } from "./errors.js";
 import { NodeBuffer, assertReady, coreGeneration, coreViews as refresh, trapped, views as mem } from "./wasm.js";
 

@@ -21,10 +21,12 @@ export function build() {
   const raw = join(root, "target", "wasm32-unknown-unknown", "release", "eric_sse.wasm");
   const out = join(root, "pkg", "eric_sse_bg.wasm");
   // The glue's .d.ts lets `tsc` (tsconfig.json, checkJs) type js/ against it.
-  if (!(mtime(out) > mtime(raw) && existsSync(join(root, "pkg", "eric_sse.d.ts")))) {
+  const glue = [join(root, "pkg", "eric_sse.d.ts"), ...Object.keys(GLUE_PARTS).map((part) => join(root, "pkg", `eric_sse_${part}.js`))];
+  if (!(mtime(out) > mtime(raw) && glue.every((file) => existsSync(file)))) {
     mkdirSync(join(root, "pkg"), { recursive: true });
     run("wasm-bindgen", ["--target", "web", "--out-dir", "pkg", raw]);
     patchGlue(join(root, "pkg", "eric_sse.js"));
+    splitGlue(join(root, "pkg", "eric_sse.js"));
     const tmp = join(root, "target", "eric_sse_bg.opt.wasm");
     run(bin("wasm-opt"), ["-Oz", ...(process.env.WASM_NAMES ? ["-g"] : []), ...FEATURES, out, "-o", tmp]);
     copyFileSync(tmp, out);
@@ -192,6 +194,92 @@ export function patchGlue(path) {
 export function __wbg_get_imports(): WebAssembly.Imports;
 export function __wbg_finalize_init(instance: WebAssembly.Instance, module: WebAssembly.Module): any;
 `);
+}
+
+/**
+ * Which module of the split glue holds each binding wasm-bindgen exports: pkg/eric_sse_<part>.js.
+ * Everything else (the instance, the heap, the helpers, init) stays in pkg/eric_sse.js, which
+ * every part imports. esbuild puts whole files in chunks, so one glue file would put the
+ * channel's bindings in the client's chunk and the parser's and hub's in the channel's.
+ */
+export const GLUE_PARTS = {
+  channel: ["RawChannel", "encodeFrame", "memoryUsage", "setMemoryBudget"],
+  parser: ["RawParser"],
+  hub: ["RawRoute", "decodeCommand", "matchRoute"],
+};
+
+/**
+ * Splits the (patched) glue by GLUE_PARTS: each exported class or function, with its
+ * FinalizationRegistry, moves to its part's module, which imports what it uses of the rest. A
+ * binding in no part, or a moved statement that assigns to the shared state (an imported
+ * binding cannot be assigned), fails the build; the one such statement wasm-bindgen writes
+ * (releasing a borrowed object's heap slot) becomes a call into the rest.
+ * @param {string} path
+ */
+export function splitGlue(path) {
+  const ts = createRequire(import.meta.url)("typescript");
+  const text = readFileSync(path, "utf8");
+  const file = ts.createSourceFile(path, text, ts.ScriptTarget.Latest, true);
+  const partOf = new Map(Object.entries(GLUE_PARTS).flatMap(([part, names]) => names.map((name) => [name, part])));
+  /** @type {Record<string, string[]>} */
+  const parts = Object.fromEntries(Object.keys(GLUE_PARTS).map((part) => [part, []]));
+  const rest = [];
+  /** @type {string[]} names the rest declares or imports */
+  const declared = [];
+  /** @type {Set<string>} names the rest exports already */
+  const exportedByRest = new Set();
+  for (const statement of file.statements) {
+    const source = text.slice(statement.getFullStart(), statement.getEnd());
+    /** @type {string[]} */
+    let names = [];
+    if (ts.isVariableStatement(statement)) {
+      names = statement.declarationList.declarations.map((/** @type {any} */ d) => d.name.getText(file));
+    } else if (ts.isImportDeclaration(statement)) {
+      names = statement.importClause?.namedBindings?.elements?.map((/** @type {any} */ e) => e.name.text) ?? [];
+    } else if (ts.isExportDeclaration(statement)) {
+      for (const e of statement.exportClause?.elements ?? []) exportedByRest.add(e.name.text);
+    } else if (statement.name) {
+      names = [statement.name.text];
+    }
+    const exported = statement.modifiers?.some((/** @type {any} */ m) => m.kind === ts.SyntaxKind.ExportKeyword) ?? false;
+    let part;
+    if (exported && names.length === 1 && !ts.isImportDeclaration(statement)) {
+      part = partOf.get(names[0]);
+      if (part === undefined) throw new Error(`splitting the glue: ${names[0]} is in no part of GLUE_PARTS (scripts/build.mjs)`);
+    } else if (names.length === 1 && names[0].endsWith("Finalization")) {
+      part = partOf.get(names[0].slice(0, -"Finalization".length));
+      if (part === undefined) throw new Error(`splitting the glue: ${names[0]} belongs to no class of GLUE_PARTS`);
+    }
+    if (part === undefined) {
+      rest.push(source);
+      declared.push(...names);
+    } else {
+      parts[part].push(source);
+    }
+  }
+  const RELEASE = "heap[stack_pointer++] = undefined;";
+  const shared = new Set();
+  const out = {};
+  for (const [part, sources] of Object.entries(parts)) {
+    const body = sources.join("").replaceAll(RELEASE, "__wbg_release_borrowed();");
+    const used = declared.filter((name) => new RegExp(`(?<![\\w$.])${name.replaceAll("$", "\\$")}(?![\\w$])`).test(body));
+    for (const name of used) {
+      const assigned = new RegExp(`(?<![\\w$.])${name}\\s*([-+*/%&|^]?=(?!=)|\\+\\+|--)|(\\+\\+|--)\\s*${name}(?![\\w$])`);
+      if (assigned.test(body)) throw new Error(`splitting the glue: the ${part} part assigns to ${name}, which stays shared`);
+      shared.add(name);
+    }
+    if (body.includes("__wbg_release_borrowed()")) used.push("__wbg_release_borrowed");
+    for (const name of used) shared.add(name);
+    out[part] = `// Split from eric_sse.js by scripts/build.mjs (splitGlue).\nimport { ${used.join(", ")} } from "./eric_sse.js";\n${body}\n`;
+  }
+  const release = shared.has("__wbg_release_borrowed") ? `\nfunction __wbg_release_borrowed() {\n    ${RELEASE}\n}\n` : "";
+  const exports = [...shared].filter((name) => !exportedByRest.has(name));
+  writeFileSync(path, `${rest.join("")}\n${release}\nexport { ${exports.join(", ")} };\n`);
+  for (const [part, source] of Object.entries(out)) {
+    writeFileSync(path.replace(/\.js$/, `_${part}.js`), source);
+    // Types: the classes stay declared in eric_sse.d.ts.
+    writeFileSync(path.replace(/\.js$/, `_${part}.d.ts`), `export { ${GLUE_PARTS[part].join(", ")} } from "./eric_sse.js";\n`);
+  }
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) build();

@@ -107,6 +107,22 @@ async function checkExportMap() {
     const pulled = sources(`dist/node-${subset}.js`).filter((file) => banned.test(file));
     report(`package: eric-sse/${subset} pulls in none of ${banned.source}`, pulled.length === 0, pulled.join());
   }
+  // The wasm-bindgen glue is split by binding (scripts/build.mjs GLUE_PARTS): neither subset
+  // loads the other's bindings or the hub's.
+  const outputsOf = (out, seen = new Set()) => {
+    if (!seen.has(out)) {
+      seen.add(out);
+      for (const i of meta.outputs[out].imports) if (!i.external) outputsOf(i.path, seen);
+    }
+    return [...seen];
+  };
+  for (const [subset, names] of [["channel", ["RawParser", "RawRoute", "decodeCommand", "matchRoute"]],
+    ["client", ["RawChannel", "RawRoute", "decodeCommand", "matchRoute", "encodeFrame"]]]) {
+    const defines = new RegExp(`(?:class|var|let|const|function)\\s+(${names.join("|")})\\b`, "g");
+    const found = outputsOf(`dist/node-${subset}.js`)
+      .flatMap((out) => [...readFileSync(join(root, out), "utf8").matchAll(defines)].map((m) => `${m[1]} in ${out}`));
+    report(`package: what eric-sse/${subset} loads defines none of the bindings ${names.join(", ")}`, found.length === 0, found.join("; "));
+  }
 }
 
 /** A consumer folder with node_modules/eric-sse → this repository, for Deno's resolution. */

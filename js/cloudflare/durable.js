@@ -10,7 +10,7 @@
 //   export const ChannelObject = hub.ChannelObject;   // the class the binding names
 //   export default hub;
 
-import { decodeCommand, matchRoute } from "../../pkg/eric_sse.js";
+import { decodeCommand, matchRoute } from "../../pkg/eric_sse_hub.js";
 import { sqliteBackplane } from "../backplane/sqlite.js";
 import {
   BackplaneError, ForbiddenError, InvalidOptionError, LimitExceededError, UnauthorizedError,
@@ -240,7 +240,7 @@ export function createDurableHub(config = {}) {
 
 /**
  * The core's decoder (the hub's): the command a route and its body make, checked.
- * @param {import("../../pkg/eric_sse.js").RawRoute} route
+ * @param {import("../../pkg/eric_sse_hub.js").RawRoute} route
  * @param {object} body
  * @param {number} max
  * @returns {import("../hub/commands.js").Command}

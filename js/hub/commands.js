@@ -6,7 +6,7 @@
 // again only a listener id that left this hub (its stream closed) and only for the principal it
 // belonged to — never an id nobody had, so "listen" cannot create what it does not own.
 
-import { decodeCommand } from "../../pkg/eric_sse.js";
+import { decodeCommand } from "../../pkg/eric_sse_hub.js";
 import { Channel } from "../channel.js";
 import {
   BackplaneError, ChannelExistsError, EricSseError, ForbiddenError, InvalidChannelError, InvalidListenerError,
@@ -83,7 +83,7 @@ export class Commands {
   /**
    * Decodes, authorizes and runs what a route and its body say. `lastEventId`: a `listen` that
    * resumes may register again a listener that left, and gets the replay.
-   * @param {import("../../pkg/eric_sse.js").RawRoute} route
+   * @param {import("../../pkg/eric_sse_hub.js").RawRoute} route
    * @param {object} body
    * @param {Request | undefined} request
    * @param {string} [lastEventId]

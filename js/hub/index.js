@@ -3,7 +3,7 @@
 // controller protocol on POST /command, a message on a port — is decoded by the core into one
 // command (src/hub/) and run by js/hub/commands.js.
 
-import { matchRoute } from "../../pkg/eric_sse.js";
+import { matchRoute } from "../../pkg/eric_sse_hub.js";
 import { ChannelContainer } from "./container.js";
 import { Commands } from "./commands.js";
 import { corsHeaders, errorResponse, preflight, readJson, reply } from "./http.js";

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 // The source entry, not the package: this test reads the glue's RawParser, which dist/ bundles.
 import "../../js/entry-node.js";
-import { RawParser } from "../../pkg/eric_sse.js";
+import { RawParser } from "../../pkg/eric_sse_parser.js";
 import { coreMemory } from "../../js/wasm.js";
 
 const PIECES = ["data:", "data: ", "id: ", "event: ", "retry: 12", ": ", "\n", "\r", "\r\n", "\n\n", "x",

@@ -40,6 +40,9 @@ export const views = {
 /** Brings `views` up to date with the memory. */
 export function coreViews() {
   const memory = /** @type {WebAssembly.Memory} */ (exports?.memory);
+  // Growing detaches the old buffer, so views of it read length 0: a cheap test, where the
+  // `buffer` getter is a call into the engine.
+  if (memory === views.memory && views.bytes.length !== 0) return;
   if (memory !== views.memory) {
     views.memory = memory;
     views.buffer = null;
@@ -98,7 +101,8 @@ export function checked(raw, n) {
 export function writePayload(raw, text) {
   const units = text.length;
   if (NodeBuffer) {
-    const len = NodeBuffer.byteLength(text, "utf8");
+    // Up to 64 Ki units, room for the worst case (3 bytes a unit) costs less than measuring.
+    const len = units <= 65536 ? units * 3 : NodeBuffer.byteLength(text, "utf8");
     const at = checked(raw, raw.payloadBuffer(units, len));
     coreViews();
     return views.node.write(text, at, len, "utf8");

@@ -10,7 +10,7 @@ import { ActionListener } from "./action-listener.js";
 import { Replica, packEntry } from "./backplane/replica.js";
 import { InvalidListenerError, InvalidMessageFormatError, InvalidOptionError } from "./errors.js";
 import { newId, nextEpoch } from "./ids.js";
-import { ACTIONS, FORGET } from "./internal.js";
+import { ACTIONS, FORGET, clock } from "./internal.js";
 import { Listener, bindListener, boundEntry } from "./listener.js";
 import { Message, SignedMessage, toJson, unpack } from "./message.js";
 import { NodeSink, SseSource } from "./stream.js";
@@ -140,7 +140,7 @@ export class Channel {
       if (!driver.closed) words[at + n++] = /** @type {Entry} */ (driver.entry).key;
     }
     try {
-      return n > 0 && this.#current.rewait(n, Date.now());
+      return n > 0 && this.#current.rewait(n, clock());
     } catch (error) {
       // The instance was replaced (the rebuild follows in #raw).
       console.error(trapped(error));
@@ -473,12 +473,12 @@ export class Channel {
         // queues live entries meanwhile; the core merges both, nothing twice.
         if (entry.stream) throw new InvalidListenerError(`listener ${entry.listener.id}: already has an open stream`);
         return replica.read(lastEventId).then(
-          ({ entries, tail }) => this.#raw.openStreamReplay(entry.key, lastEventId, entries.map(packEntry), tail ?? undefined, Date.now()),
+          ({ entries, tail }) => this.#raw.openStreamReplay(entry.key, lastEventId, entries.map(packEntry), tail ?? undefined, clock()),
           // The engine is away: what this replica holds, after a gap notice.
-          () => this.#raw.openStream(entry.key, lastEventId, Date.now()),
+          () => this.#raw.openStream(entry.key, lastEventId, clock()),
         );
       }
-      this.#raw.openStream(entry.key, lastEventId ?? undefined, Date.now());
+      this.#raw.openStream(entry.key, lastEventId ?? undefined, clock());
       return undefined;
     } catch (error) {
       throw trapped(error);
@@ -549,7 +549,7 @@ export class Channel {
     poll: (entry, max) => {
       try {
         const raw = this.#raw;
-        return checked(raw, raw.poll(entry.key, Date.now(), max));
+        return checked(raw, raw.poll(entry.key, clock(), max));
       } catch (error) {
         throw trapped(error);
       }
@@ -559,7 +559,7 @@ export class Channel {
       return copyOut(raw.outputAt(), raw.outputLen());
     },
     next: (entry) => {
-      const packed = this.#raw.peekStream(entry.key, Date.now());
+      const packed = this.#raw.peekStream(entry.key, clock());
       return packed === undefined ? undefined : unpack(packed);
     },
     hook: (entry, delivery) => this.#runHook(entry, /** @type {import("./message.js").Delivery} */ (delivery)),
@@ -677,7 +677,7 @@ export class Channel {
     let chunk = null;
     try {
       const raw = this.#raw;
-      const length = raw.flush(Date.now());
+      const length = raw.flush(clock());
       if (length === 0) return;
       // Copies of the keys (into this channel's own array) and of the shared chunk before
       // anything is delivered: delivering may call into the core again.

@@ -29,3 +29,9 @@ export const ACTIONS = Symbol("eric-sse actions");
  * its stream closed or finished): the hub remembers the listener's owner there.
  */
 export const FORGET = Symbol("eric-sse forget");
+
+/**
+ * The clock the core's timers run on (keep-alives, stream delay): monotonic milliseconds. The
+ * wall clock (`Date.now`) can be set back, which would hold every keep-alive until it caught up.
+ */
+export const clock = () => performance.now();

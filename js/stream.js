@@ -11,6 +11,8 @@
 // while the reader has not asked since its last bytes sends nothing (the next `pull()` polls and
 // arms it again), so a stream never holds more than the one chunk its reader has yet to take.
 
+import { clock } from "./internal.js";
+
 /** What a poll returned: bytes were sent. (A number > 0 is a deadline; 0 waits to be woken.) */
 export const SENT = -1;
 /** What a poll returned: the closing frame was sent and the listener is gone. */
@@ -210,7 +212,7 @@ export class StreamDriver {
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.due();
-    }, Math.max(0, at - Date.now()));
+    }, Math.max(0, at - clock()));
   }
 
   /** Cancels the schedule. */
@@ -411,7 +413,7 @@ class Deadlines {
   #fire() {
     this.timer = undefined;
     this.timerAt = Infinity;
-    const now = Date.now();
+    const now = clock();
     /** @type {NodeSink[]} */
     const due = [];
     while (this.heap.length > 0 && this.heap[0].timerAt <= now) {
@@ -429,7 +431,7 @@ class Deadlines {
     if (first === this.timerAt) return;
     clearTimeout(this.timer);
     this.timerAt = first;
-    this.timer = first === Infinity ? undefined : setTimeout(this.fire, Math.max(0, first - Date.now()));
+    this.timer = first === Infinity ? undefined : setTimeout(this.fire, Math.max(0, first - clock()));
   }
 
   /** @param {number} i @returns {number} where the sink at i ended */

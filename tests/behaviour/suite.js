@@ -1,7 +1,7 @@
 // The package's behaviour, written once and run unchanged under Node's test runner (Node 20 and
 // 24), Deno, workerd and a Chromium page. Each test receives the imported package as `lib`.
 
-import { equal, norm, ok, readChunks, readText, rejects, seq, throws, tick } from "./assert.js";
+import { equal, norm, ok, readChunks, readText, rejects, seq, settles, throws, tick } from "./assert.js";
 import { backplaneTests, shareTests } from "./backplane.js";
 import { hostileTests } from "./hostile.js";
 
@@ -396,6 +396,23 @@ test("a keep-alive comment goes out after keepAliveMs of silence", async (lib) =
   ch.broadcast("t", 1);
   equal(norm(await readText(reader)), "id: 1\nevent: t\ndata: 1\n\n");
   await reader.cancel();
+});
+
+test("keep-alives keep their cadence when the wall clock is set back", async (lib) => {
+  // Timers run on a monotonic clock: with Date.now, a clock set back an hour held every
+  // keep-alive for that hour (and a proxy would drop the idle connection).
+  const ch = new lib.Channel({ keepAliveMs: 30 });
+  const l = ch.addListener();
+  const reader = ch.stream(l.id).getReader();
+  await readText(reader);
+  const wall = Date.now;
+  Date.now = () => wall.call(Date) - 3_600_000;
+  try {
+    for (let i = 0; i < 2; i += 1) equal(await settles(readText(reader), 3000, "a keep-alive"), ": keep-alive\n\n");
+  } finally {
+    Date.now = wall;
+    await reader.cancel();
+  }
 });
 
 test("streamDelayMs spaces deliveries one frame at a time", async (lib) => {

@@ -642,6 +642,39 @@ export interface Hub {
 
 export function createHub(options?: HubOptions): Hub;
 
+/** What `nodeListener` needs of Node's `http.IncomingMessage`. */
+export interface NodeRequestLike {
+  method?: string;
+  url?: string;
+  /** Name, value, name, value, … as received. */
+  rawHeaders: string[];
+  on(event: "data" | "end" | "error", listener: (...args: any[]) => void): unknown;
+  pause(): unknown;
+  resume(): unknown;
+}
+/** What `nodeListener` needs of Node's `http.ServerResponse`. */
+export interface NodeResponseLike {
+  readonly headersSent: boolean;
+  writeHead(status: number, headers: string[]): unknown;
+  flushHeaders?(): void;
+  write(chunk: Uint8Array): boolean;
+  end(chunk?: string): unknown;
+  destroy(error?: Error): unknown;
+  on(event: "close" | "drain", listener: () => void): unknown;
+  off(event: "close" | "drain", listener: () => void): unknown;
+}
+/**
+ * A fetch handler (a hub's `fetch`, or any other) as a Node `http` request listener:
+ * `createServer(nodeListener(hub.fetch))`. The Request has the method, URL, headers, the body as
+ * a stream and a signal that aborts when the client goes away (an SSE stream then removes its
+ * listener); the Response's body is written with the socket's backpressure. A handler that
+ * throws answers 500 and goes to `onError` (default `console.error`).
+ */
+export function nodeListener(
+  fetch: (request: Request) => Response | Promise<Response>,
+  options?: { onError?: (error: unknown) => void },
+): (req: NodeRequestLike, res: NodeResponseLike) => void;
+
 /** Errors of the hub's protocol; the hub answers `status` and `{ error: { name, message } }`. */
 export class HubError extends EricSseError { readonly status: number; }
 /** No route for the path (404). */

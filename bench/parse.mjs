@@ -2,6 +2,7 @@
 // three generated streams of different shapes (bench/fixtures.mjs: ours, mixed, tiny) in 16 KiB
 // chunks. eventsource-parser takes strings, so its pipeline includes a streaming TextDecoder, as
 // a real bytes-in consumer needs. Both must produce the same events (count and characters).
+import { readFileSync } from "node:fs";
 import { createParser as esParser } from "eventsource-parser";
 import { createParser } from "eric-sse";
 import { fixture, runOurs, runTheirs } from "./fixtures.mjs";
@@ -43,8 +44,11 @@ export async function benchParse({ megabytes = 8, rounds = 7 } = {}) {
  * eventsource-parser's whole time per event, measured interleaved (median of `rounds`).
  */
 export async function benchParseSplit({ megabytes = 8, rounds = 9 } = {}) {
-  // The package's internals (the glue and the memory views), for this measurement only.
-  const { RawParser, views, coreViews } = await import("../dist/shared-channel-client-full.js");
+  // The package's internals (the parser's binding and the memory views), for this measurement
+  // only: from the sources, on an instance of their own.
+  const { initSync, views, coreViews } = await import("../js/wasm.js");
+  const { RawParser } = await import("../pkg/eric_sse_parser.js");
+  initSync({ module: readFileSync(new URL("../pkg/eric_sse_bg.wasm", import.meta.url)) });
   const ucs2 = /** @type {any} */ (globalThis).Buffer?.prototype.ucs2Slice;
   const results = [];
   for (const name of Object.keys(SHAPES)) {

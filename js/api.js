@@ -4,6 +4,7 @@
 export * from "./api-channel.js";
 export * from "./api-client.js";
 export { createHub, ChannelContainer } from "./hub/index.js";
+export { nodeListener } from "./hub/node.js";
 export { memoryBackplane } from "./backplane/memory.js";
 export { shareChannel } from "./backplane/broadcast-channel.js";
 export { sqliteBackplane } from "./backplane/sqlite.js";

@@ -3,7 +3,7 @@
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { bin, root } from "../../scripts/lib.mjs";
+import { bin, node24, root, systemNode } from "../../scripts/lib.mjs";
 import { freePort, serveConfig, waitForServer } from "../../scripts/workerd.mjs";
 import { attackTests } from "../behaviour/attack.js";
 import { hubTests } from "../behaviour/hub.js";
@@ -56,4 +56,14 @@ export async function runHubExamples(report) {
     env: { ...process.env, HUB_TOKEN: TOKEN, PORT: String(port), NO_COLOR: "1" },
   });
   await runAgainst("deno examples/deno", await waitForServer(deno, `http://127.0.0.1:${port}`, "deno"), report);
+
+  // examples/node: the hub behind Node's http through nodeListener (Node 20 and 24).
+  for (const [label, node] of [["node 20", systemNode()], ["node 24", node24]]) {
+    const nodePort = await freePort();
+    const server = spawn(node, ["examples/node/server.js"], {
+      cwd: root, stdio: ["ignore", "ignore", "inherit"],
+      env: { ...process.env, HUB_TOKEN: TOKEN, PORT: String(nodePort) },
+    });
+    await runAgainst(`${label} examples/node`, await waitForServer(server, `http://127.0.0.1:${nodePort}`, label), report);
+  }
 }

@@ -9,3 +9,11 @@ const parser = main.createParser({ onEvent: (e) => console.log(e.type, e.data) }
 parser.feed(bytes);
 const client = main.connect("http://127.0.0.1:8080/events", { headers: { authorization: "x" } });
 client.addEventListener("message", (event) => console.log(event.data));
+
+// Node's own request and response fit what nodeListener and pipe ask of them.
+import { createServer } from "node:http";
+createServer(main.nodeListener(main.createHub().fetch, { onError: (error) => console.error(error) }));
+createServer((req, res) => {
+  const channel = new main.Channel();
+  channel.pipe(channel.addListener().id, res, { request: req });
+});

@@ -24,7 +24,7 @@ pub struct RawChannel {
     /// Where JS writes the keys of parked streams for `rewait`.
     parked: Vec<u32>,
     /// The error of the last call that returned [`FAILED`], for `takeError`.
-    failure: Option<Error>,
+    failure: Option<JsValue>,
 }
 
 /// What the hot calls (`payloadBuffer`, `dispatch`, `broadcast`, `poll`) return when they fail;
@@ -215,7 +215,7 @@ impl RawChannel {
     /// The error of the last call that returned `FAILED` (once), or `undefined`.
     #[wasm_bindgen(js_name = takeError)]
     pub fn take_error(&mut self) -> JsValue {
-        self.failure.take().map_or(JsValue::UNDEFINED, to_js)
+        self.failure.take().unwrap_or(JsValue::UNDEFINED)
     }
 
     /// Takes entries an engine numbered, packed (`crate::pack::unpack_entry`), in log order.
@@ -418,7 +418,7 @@ impl RawChannel {
     /// A hot call's result as its number, or [`FAILED`] with the error kept for `takeError`.
     fn number(&mut self, result: Result<f64, Error>) -> f64 {
         result.unwrap_or_else(|error| {
-            self.failure = Some(error);
+            self.failure = Some(to_js(error));
             FAILED
         })
     }

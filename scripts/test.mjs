@@ -190,7 +190,7 @@ await inProcess("workerd client tests (fetch from workerd to the SSE test server
 const { runSoak } = await import("../tests/soak/run.mjs");
 await inProcess("soak, short (aborted streams and a stalled reader against workerd and Deno; npm run soak: 100,000)", (report) => runSoak(report, { aborts: 2000 }));
 const { runHubExamples } = await import("../tests/hub/run.mjs");
-await inProcess("hub examples (workerd, Deno, Node 20 and 24 over 127.0.0.1)", runHubExamples);
+await inProcess("hub examples (workerd, Deno; node:http in Node 20, 24, Bun and Deno; over 127.0.0.1)", runHubExamples);
 await inProcess("Durable Objects (workerd + SQLite on disk, SIGKILL/restart, wrangler dev)", (await import("../tests/durable/run.mjs")).runDurable);
 await inProcess("Redis backplane (real redis-server: contract, adapter, Node + Deno + Bun processes)", (await import("../tests/redis/run.mjs")).runRedis);
 await inProcess("bench, quick (npm run bench -- --quick: every scenario runs to the end; no figure is asserted)", (report) => {

@@ -57,12 +57,17 @@ export async function runHubExamples(report) {
   });
   await runAgainst("deno examples/deno", await waitForServer(deno, `http://127.0.0.1:${port}`, "deno"), report);
 
-  // examples/node: the hub behind Node's http through nodeListener (Node 20 and 24).
-  for (const [label, node] of [["node 20", systemNode()], ["node 24", node24]]) {
+  // examples/node: the hub behind node:http through nodeListener, in Node 20 and 24 and in the
+  // node:http of Bun and Deno.
+  const nodeHttp = [
+    ["node 20", systemNode(), []], ["node 24", node24, []], ["bun", bin("bun"), []],
+    ["deno", bin("deno"), ["run", "--allow-net", "--allow-env", "--allow-read"]],
+  ];
+  for (const [label, cmd, args] of nodeHttp) {
     const nodePort = await freePort();
-    const server = spawn(node, ["examples/node/server.js"], {
+    const server = spawn(cmd, [...args, "examples/node/server.js"], {
       cwd: root, stdio: ["ignore", "ignore", "inherit"],
-      env: { ...process.env, HUB_TOKEN: TOKEN, PORT: String(nodePort) },
+      env: { ...process.env, HUB_TOKEN: TOKEN, PORT: String(nodePort), NO_COLOR: "1" },
     });
     await runAgainst(`${label} examples/node`, await waitForServer(server, `http://127.0.0.1:${nodePort}`, label), report);
   }

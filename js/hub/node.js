@@ -80,8 +80,11 @@ async function respond(fetch, req, res) {
   }
   res.flushHeaders?.();
   const reader = response.body.getReader();
-  // The client gone: the body's source is cancelled (an SSE stream removes its listener).
-  gone.signal.addEventListener("abort", () => reader.cancel().catch(() => {}), { once: true });
+  // The client gone (even before the handler answered): the body's source is cancelled (an SSE
+  // stream removes its listener).
+  const cancel = () => reader.cancel().catch(() => {});
+  if (gone.signal.aborted) return cancel();
+  gone.signal.addEventListener("abort", cancel, { once: true });
   for (;;) {
     const { value, done } = await reader.read();
     if (done || gone.signal.aborted) break;

@@ -127,3 +127,20 @@ test("a body the client does not read is not read from the handler beyond the so
     await server.close();
   }
 });
+
+test("a client that leaves before the handler answers still gets its body cancelled", async () => {
+  let cancelled = false;
+  const server = await serve(async () => {
+    await new Promise((r) => setTimeout(r, 200));
+    return new Response(new ReadableStream({ pull() {}, cancel() { cancelled = true; } }));
+  });
+  try {
+    const controller = new AbortController();
+    const pending = fetch(`${server.url}/`, { signal: controller.signal }).catch(() => {});
+    setTimeout(() => controller.abort(), 50);
+    await pending;
+    ok(await until(() => cancelled), "the body was cancelled");
+  } finally {
+    await server.close();
+  }
+});

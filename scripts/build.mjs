@@ -266,7 +266,6 @@ export function splitGlue(path) {
     for (const name of used) {
       const assigned = new RegExp(`(?<![\\w$.])${name}\\s*([-+*/%&|^]?=(?!=)|\\+\\+|--)|(\\+\\+|--)\\s*${name}(?![\\w$])`);
       if (assigned.test(body)) throw new Error(`splitting the glue: the ${part} part assigns to ${name}, which stays shared`);
-      shared.add(name);
     }
     if (body.includes("__wbg_release_borrowed()")) used.push("__wbg_release_borrowed");
     for (const name of used) shared.add(name);

@@ -118,9 +118,11 @@ async function checkExportMap() {
   };
   for (const [subset, names] of [["channel", ["RawParser", "RawRoute", "decodeCommand", "matchRoute"]],
     ["client", ["RawChannel", "RawRoute", "decodeCommand", "matchRoute", "encodeFrame"]]]) {
-    const defines = new RegExp(`(?:class|var|let|const|function)\\s+(${names.join("|")})\\b`, "g");
+    // `class X`, `function X`, `var X` and, in a minified declaration list, `X=class`.
+    const alt = names.join("|");
+    const defines = new RegExp(`(?:class|var|let|const|function)\\s+(${alt})\\b|(?<![\\w$.])(${alt})\\s*=\\s*class\\b`, "g");
     const found = outputsOf(`dist/node-${subset}.js`)
-      .flatMap((out) => [...readFileSync(join(root, out), "utf8").matchAll(defines)].map((m) => `${m[1]} in ${out}`));
+      .flatMap((out) => [...readFileSync(join(root, out), "utf8").matchAll(defines)].map((m) => `${m[1] ?? m[2]} in ${out}`));
     report(`package: what eric-sse/${subset} loads defines none of the bindings ${names.join(", ")}`, found.length === 0, found.join("; "));
   }
 }

@@ -500,4 +500,3 @@ fn size(n: usize) -> f64 {
         n as f64
     }
 }
-

@@ -48,21 +48,20 @@ async function respond(fetch, req, res) {
   res.on("close", () => gone.abort());
   const method = req.method ?? "GET";
   let request;
+  /** @type {ReadableStream<Uint8Array> | null} */
+  let body = null;
   try {
     const headers = new Headers();
     for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) headers.append(req.rawHeaders[i], req.rawHeaders[i + 1]);
-    const host = headers.get("host") ?? "localhost";
-    request = new Request(new URL(req.url ?? "/", `http://${host}`), {
-      method,
-      headers,
-      body: method === "GET" || method === "HEAD" ? null : bodyOf(req),
-      signal: gone.signal,
-      // @ts-ignore: a streamed body needs it (Node, Deno); the DOM types do not know it yet
-      duplex: "half",
-    });
+    const url = new URL(req.url ?? "/", `http://${headers.get("host") ?? "localhost"}`);
+    body = method === "GET" || method === "HEAD" ? null : bodyOf(req);
+    // @ts-ignore: duplex: a streamed body needs it (Node, Deno); the DOM types do not know it yet
+    request = new Request(url, { method, headers, body, signal: gone.signal, duplex: "half" });
   } catch {
-    // A Host or header value the URL parser or Headers refuse.
-    req.resume();
+    // A Host, header value or method (TRACE, CONNECT) that URL, Headers or Request refuse: the
+    // body, if any, is let through unread (never queued).
+    if (body) await body.cancel();
+    else req.resume();
     return plain(res, 400, "bad request");
   }
   const response = await fetch(request);

@@ -6,6 +6,8 @@ import { test } from "node:test";
 import { deepEqual, equal, ok } from "node:assert/strict";
 import { createServer } from "node:http";
 import { connect } from "node:net";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import * as lib from "eric-sse";
 
 /** A server on 127.0.0.1 running `handler` through nodeListener. */
@@ -76,6 +78,36 @@ test("a Host header the URL parser refuses answers 400", async () => {
     for await (const chunk of socket) text += chunk;
     ok(text.startsWith("HTTP/1.1 400"), text);
     equal(called, false);
+  } finally {
+    await server.close();
+  }
+});
+
+test("a method Request refuses (TRACE) answers 400 and its body is not held", async () => {
+  setFlagsFromString("--expose-gc");
+  const gc = runInNewContext("gc");
+  const server = await serve(() => new Response("no"));
+  try {
+    const socket = connect(server.port, "127.0.0.1");
+    const size = 32 * 1024 * 1024;
+    gc();
+    const before = process.memoryUsage().arrayBuffers;
+    // Kept alive: Node reads the whole body before the connection's next request.
+    socket.write(`TRACE / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: ${size}\r\n\r\n`);
+    const piece = Buffer.alloc(1024 * 1024, 120);
+    for (let sent = 0; sent < size; sent += piece.length) {
+      if (!socket.write(piece)) await new Promise((r) => socket.once("drain", r));
+    }
+    // A second request on the connection: its answer means the whole body was read.
+    socket.write("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+    let text = "";
+    socket.on("data", (chunk) => { text += chunk; });
+    ok(await until(() => /200 OK[\s\S]*\r\nno\r\n0\r\n\r\n$/.test(text), 10_000), text.slice(0, 400));
+    ok(text.startsWith("HTTP/1.1 400"), text.slice(0, 200));
+    gc();
+    const held = process.memoryUsage().arrayBuffers - before;
+    ok(held < size / 4, `${(held / 1048576).toFixed(1)} MiB of the refused body still held`);
+    socket.destroy();
   } finally {
     await server.close();
   }

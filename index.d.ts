@@ -668,7 +668,8 @@ export interface NodeResponseLike {
  * `createServer(nodeListener(hub.fetch))`. The Request has the method, URL, headers, the body as
  * a stream and a signal that aborts when the client goes away (an SSE stream then removes its
  * listener); the Response's body is written with the socket's backpressure. A handler that
- * throws answers 500 and goes to `onError` (default `console.error`).
+ * throws answers 500 and goes to `onError` (default `console.error`); a request that `URL`,
+ * `Headers` or `Request` refuse (a bad Host, a TRACE) answers 400 without reaching the handler.
  */
 export function nodeListener(
   fetch: (request: Request) => Response | Promise<Response>,

@@ -14,7 +14,7 @@ import { ACTIONS, FORGET, clock } from "./internal.js";
 import { Listener, bindListener, boundEntry } from "./listener.js";
 import { Message, SignedMessage, toJson, unpack } from "./message.js";
 import { NodeSink, SseSource } from "./stream.js";
-import { assertReady, checked, copyOut, coreGeneration, coreViews, trapped, views, writePayload } from "./wasm.js";
+import { assertReady, checked, copyOut, coreGeneration, coreViews, deliveryText, trapped, views, writePayload } from "./wasm.js";
 
 /** The numeric options, in the order `RawChannel.settings()` returns them (src/channel.rs). */
 const NUMBER_OPTIONS = [
@@ -559,8 +559,8 @@ export class Channel {
       return copyOut(raw.outputAt(), raw.outputLen());
     },
     next: (entry) => {
-      const packed = this.#raw.peekStream(entry.key, clock());
-      return packed === undefined ? undefined : unpack(packed);
+      const raw = this.#raw;
+      return delivery(raw, raw.peekStream(entry.key, clock())) ?? undefined;
     },
     hook: (entry, delivery) => this.#runHook(entry, /** @type {import("./message.js").Delivery} */ (delivery)),
     close: (entry) => {
@@ -586,18 +586,15 @@ export class Channel {
    * @returns {import("./message.js").Delivery | undefined | null}
    */
   #deliver(entry, running) {
-    let packed;
+    let message;
     try {
-      if (typeof entry.listener.onMessage !== "function") {
-        packed = this.#raw.take(entry.key, running);
-        return typeof packed === "string" ? unpack(packed) : packed;
-      }
-      packed = this.#raw.peek(entry.key, running);
+      const raw = this.#raw;
+      if (typeof entry.listener.onMessage !== "function") return delivery(raw, raw.take(entry.key, running));
+      message = delivery(raw, raw.peek(entry.key, running));
     } catch (error) {
       throw trapped(error);
     }
-    if (typeof packed !== "string") return packed;
-    const message = unpack(packed);
+    if (!message) return message;
     this.#runHook(entry, message);
     this.#raw.commit(entry.key, message.id ?? undefined);
     return message;
@@ -728,6 +725,23 @@ export class Channel {
 
 /** What a RawChannel's dispatch or broadcast returns for an id whose sequence is past 2^53. */
 const LONG_ID = -2;
+/** What a RawChannel's peek, take and peekStream return when the consumer must wait, and at the
+ * end (`WAIT`, `END` in src/wasm/channel.rs). */
+const WAIT = -1;
+const END = -2;
+
+/**
+ * A delivery from what a RawChannel's peek, take or peekStream returned: a Delivery,
+ * `undefined` (wait) or `null` (the end).
+ * @param {RawChannel} raw
+ * @param {number} code
+ * @returns {import("./message.js").Delivery | undefined | null}
+ */
+function delivery(raw, code) {
+  if (checked(raw, code) === WAIT) return undefined;
+  if (code === END) return null;
+  return unpack(deliveryText(raw, code));
+}
 
 /**
  * A message type as the core takes it (a string; the core checks the rest).

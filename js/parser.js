@@ -5,7 +5,7 @@
 
 import { RawParser } from "../pkg/eric_sse_parser.js";
 import { ParseError, WasmTrapError } from "./errors.js";
-import { NodeBuffer, assertReady, coreGeneration, coreViews as refresh, trapped, views as mem } from "./wasm.js";
+import { assertReady, coreGeneration, coreViews as refresh, textAt, trapped, views as mem } from "./wasm.js";
 
 /** @typedef {import("../index.js").ParserHandlers} ParserHandlers */
 /**
@@ -27,30 +27,6 @@ const PIECE = 65536;
 const STRING_PIECE = 16384;
 
 const encoder = new TextEncoder();
-// UTF-16 → string: Node's Buffer#ucs2Slice is a copy; elsewhere TextDecoder("utf-16le") (no BOM
-// stripping: a U+FEFF in the text is data), or String.fromCharCode for short texts.
-const ucs2Slice = typeof NodeBuffer?.prototype?.ucs2Slice === "function" ? NodeBuffer.prototype.ucs2Slice : null;
-/** @type {TextDecoder | null} */
-let utf16 = null;
-try {
-  utf16 = new TextDecoder("utf-16le", { ignoreBOM: true });
-} catch {
-  utf16 = null;
-}
-
-/** The string of `length` UTF-16 units at `address` in wasm memory. @param {number} address @param {number} length */
-function textAt(address, length) {
-  if (length === 0) return "";
-  if (ucs2Slice && mem.node) return ucs2Slice.call(mem.node, address, address + 2 * length);
-  const units = new Uint16Array(/** @type {ArrayBuffer} */ (mem.buffer), address, length);
-  if (utf16 && length > 64) return utf16.decode(units);
-  let text = "";
-  for (let at = 0; at < length; at += 8192) {
-    text += String.fromCharCode.apply(null, /** @type {any} */ (units.subarray(at, at + 8192)));
-  }
-  return text;
-}
-
 /**
  * @param {string} message
  * @param {"line-too-long" | "event-too-long"} type

@@ -73,6 +73,55 @@ export function copyOut(at, len) {
   return copy;
 }
 
+// UTF-16 → string: Node's Buffer#ucs2Slice is a copy; elsewhere TextDecoder("utf-16le") (no BOM
+// stripping: a U+FEFF in the text is data), or String.fromCharCode for short texts.
+const ucs2Slice = typeof NodeBuffer?.prototype?.ucs2Slice === "function" ? NodeBuffer.prototype.ucs2Slice : null;
+/** @type {TextDecoder | null} */
+let utf16 = null;
+try {
+  utf16 = new TextDecoder("utf-16le", { ignoreBOM: true });
+} catch {
+  utf16 = null;
+}
+
+/**
+ * The string of `length` UTF-16 units at `address` in the core's memory (after `coreViews()`).
+ * @param {number} address
+ * @param {number} length
+ */
+export function textAt(address, length) {
+  if (length === 0) return "";
+  if (ucs2Slice && views.node) return ucs2Slice.call(views.node, address, address + 2 * length);
+  const units = new Uint16Array(/** @type {ArrayBuffer} */ (views.buffer), address, length);
+  if (utf16 && length > 64) return utf16.decode(units);
+  let text = "";
+  for (let at = 0; at < length; at += 8192) {
+    text += String.fromCharCode.apply(null, /** @type {any} */ (units.subarray(at, at + 8192)));
+  }
+  return text;
+}
+
+const latin1Slice = typeof NodeBuffer?.prototype?.latin1Slice === "function" ? NodeBuffer.prototype.latin1Slice : null;
+const ascii = new TextDecoder();
+
+/**
+ * The packed text of the delivery a RawChannel's `peek`, `take` or `peekStream` just gave
+ * (`code` ≥ 0): `2n` for `n` ASCII bytes, `2n + 1` for `n` UTF-16 units the core widened
+ * (`delivery` in src/wasm/channel.rs).
+ * @param {{ deliveryAt(wide: boolean): number }} raw
+ * @param {number} code
+ * @returns {string}
+ */
+export function deliveryText(raw, code) {
+  const wide = code % 2 === 1;
+  const length = Math.floor(code / 2);
+  const at = raw.deliveryAt(wide);
+  coreViews();
+  if (wide) return textAt(at, length);
+  if (latin1Slice && views.node) return latin1Slice.call(views.node, at, at + length);
+  return ascii.decode(views.bytes.subarray(at, at + length));
+}
+
 const utf8 = new TextEncoder();
 
 /** What RawChannel's hot calls (payloadBuffer, dispatch, broadcast, poll) return when they

@@ -112,6 +112,18 @@ pub(crate) fn transcode(src: &[u8], out: &mut Units, scalar: bool) -> Option<usi
 /// memory on wasm32).
 const NONE: usize = usize::MAX;
 
+/// Appends all of `text` to `out` as UTF-16, its line ends included (the channel binding's
+/// deliveries).
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+pub(crate) fn widen(text: &str, out: &mut Units) {
+    let mut src = text.as_bytes();
+    while let Some(end) = transcode(src, out, false) {
+        let Some(&line_end) = src.get(end) else { break };
+        out.push(u16::from(line_end));
+        src = src.get(end + 1..).unwrap_or_default();
+    }
+}
+
 /// Transcodes all of `src`, which holds no line end (a field value).
 #[inline(always)]
 pub(crate) fn transcode_all(src: &[u8], out: &mut Units, scalar: bool) {
@@ -359,6 +371,18 @@ mod lanes {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn widen_gives_the_texts_utf16_line_ends_included() {
+        let long = "é…😀 abc ".repeat(40);
+        for text in ["", "ascii only", "a\nb\r\nc\rd", "\n\n", "déjà vu\n", "😀\r", long.as_str(), "x\n😀\ny"] {
+            let mut out = Units::default();
+            out.push(7); // appends
+            widen(text, &mut out);
+            let want: Vec<u16> = std::iter::once(7).chain(text.encode_utf16()).collect();
+            assert_eq!(out.as_slice(), want.as_slice(), "{text:?}");
+        }
+    }
 
     fn both(src: &[u8]) -> (Option<usize>, Vec<u16>) {
         let mut scalar = Units::default();

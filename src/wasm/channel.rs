@@ -9,8 +9,8 @@ use wasm_bindgen::prelude::*;
 use crate::channel::{Channel, ChannelConfig, Flush, ListenerKey, Next, Numbering, Take, NUMBER_OPTIONS};
 use crate::error::Error;
 use crate::id::{check_id, MessageId};
-use crate::message::Envelope;
 use crate::pack::{pack, pack_flush, unpack_entry};
+use crate::sse::{widen, Units};
 use crate::stream::StreamPoll;
 use crate::wasm::to_js;
 
@@ -25,6 +25,10 @@ pub struct RawChannel {
     parked: Vec<u32>,
     /// The error of the last call that returned [`FAILED`], for `takeError`.
     failure: Option<JsValue>,
+    /// The last delivery `peek`, `take` or `peekStream` gave, packed (`crate::pack`).
+    packed: String,
+    /// The same as UTF-16, when it is not ASCII.
+    wide: Units,
 }
 
 /// What the hot calls (`payloadBuffer`, `dispatch`, `broadcast`, `poll`) return when they fail;
@@ -88,6 +92,8 @@ impl RawChannel {
             keys: Vec::new(),
             parked: Vec::new(),
             failure: None,
+            packed: String::new(),
+            wide: Units::default(),
         })
     }
 
@@ -279,12 +285,12 @@ impl RawChannel {
         Ok(())
     }
 
-    /// The next delivery, packed, without taking it (`commit` takes it): `undefined` when the
-    /// consumer must wait, `null` at the end. `running`: honour stop/start (iterators);
-    /// otherwise eric-sse's `deliver_next` (an empty queue throws `NoMessagesError`).
-    pub fn peek(&mut self, key: u32, running: bool) -> Result<JsValue, JsValue> {
-        let next = self.inner.peek_next(ListenerKey(key), take_mode(running)).map_err(to_js)?;
-        Ok(next_value(&next))
+    /// The next delivery without taking it (`commit` takes it), as `delivery` says.
+    /// `running`: honour stop/start (iterators); otherwise eric-sse's `deliver_next` (an empty
+    /// queue fails with `NoMessagesError`).
+    pub fn peek(&mut self, key: u32, running: bool) -> f64 {
+        let next = self.inner.peek_next(ListenerKey(key), take_mode(running));
+        self.delivery(next)
     }
 
     /// Takes the delivery `peek` showed (by its id; `undefined` for a notice) if still next.
@@ -294,9 +300,9 @@ impl RawChannel {
     }
 
     /// `peek` then `commit`.
-    pub fn take(&mut self, key: u32, running: bool) -> Result<JsValue, JsValue> {
-        let next = self.inner.take_next(ListenerKey(key), take_mode(running)).map_err(to_js)?;
-        Ok(next_value(&next))
+    pub fn take(&mut self, key: u32, running: bool) -> f64 {
+        let next = self.inner.take_next(ListenerKey(key), take_mode(running));
+        self.delivery(next)
     }
 
     /// Opens a listener's stream (`retry:` and the replay after `last_event_id` come first).
@@ -341,11 +347,22 @@ impl RawChannel {
         self.out.len()
     }
 
-    /// What the stream would deliver now (packed), or `undefined`; see `Channel::peek_stream`.
+    /// What the stream would deliver now, as `delivery` says (`WAIT` for nothing); see
+    /// `Channel::peek_stream`.
     #[wasm_bindgen(js_name = peekStream)]
-    pub fn peek_stream(&mut self, key: u32, now: f64) -> Result<JsValue, JsValue> {
-        let next = self.inner.peek_stream(ListenerKey(key), now as u64).map_err(to_js)?;
-        Ok(next.map_or(JsValue::UNDEFINED, |envelope| packed(&envelope)))
+    pub fn peek_stream(&mut self, key: u32, now: f64) -> f64 {
+        let next = self.inner.peek_stream(ListenerKey(key), now as u64);
+        self.delivery(next.map(|envelope| envelope.map_or(Next::Wait, Next::Delivery)))
+    }
+
+    /// Where the last delivery's text is (see `delivery`): its ASCII bytes, or its UTF-16 units.
+    #[wasm_bindgen(js_name = deliveryAt)]
+    pub fn delivery_at(&self, wide: bool) -> usize {
+        if wide {
+            self.wide.as_slice().as_ptr() as usize
+        } else {
+            self.packed.as_ptr() as usize
+        }
     }
 
     /// Ends a stream, keeping its listener.
@@ -414,6 +431,10 @@ impl RawChannel {
     }
 }
 
+/// What `peek`, `take` and `peekStream` return when the consumer must wait, and at the end.
+const WAIT: f64 = -1.0;
+const END: f64 = -2.0;
+
 impl RawChannel {
     /// A hot call's result as its number, or [`FAILED`] with the error kept for `takeError`.
     fn number(&mut self, result: Result<f64, Error>) -> f64 {
@@ -421,6 +442,33 @@ impl RawChannel {
             self.failure = Some(to_js(error));
             FAILED
         })
+    }
+
+    /// A delivery for JS: [`WAIT`], [`END`], [`FAILED`], or its packed text (`crate::pack`) at
+    /// `deliveryAt(wide)`: `2n` for `n` ASCII bytes, `2n + 1` for `n` UTF-16 units (not ASCII:
+    /// the core widens it with SIMD128, where JS's UTF-8 decoders take ~3 ns a byte for text
+    /// that is not all ASCII).
+    fn delivery(&mut self, next: Result<Next, Error>) -> f64 {
+        let envelope = match next {
+            Ok(Next::Delivery(envelope)) => envelope,
+            Ok(Next::Wait) => return WAIT,
+            Ok(Next::End) => return END,
+            Err(error) => return self.number(Err(error)),
+        };
+        self.packed.clear();
+        if self.packed.capacity() > KEPT {
+            self.packed = String::new();
+        }
+        pack(&envelope, &mut self.packed);
+        if self.packed.is_ascii() {
+            return size(self.packed.len()) * 2.0;
+        }
+        self.wide.clear();
+        if self.wide.capacity() > KEPT {
+            self.wide = Units::default();
+        }
+        widen(&self.packed, &mut self.wide);
+        size(self.wide.len()) * 2.0 + 1.0
     }
 }
 
@@ -479,19 +527,6 @@ fn take_mode(running: bool) -> Take {
     }
 }
 
-fn next_value(next: &Next) -> JsValue {
-    match next {
-        Next::Delivery(envelope) => packed(envelope),
-        Next::Wait => JsValue::UNDEFINED,
-        Next::End => JsValue::NULL,
-    }
-}
-
-fn packed(envelope: &Envelope) -> JsValue {
-    let mut text = String::new();
-    pack(envelope, &mut text);
-    JsValue::from_str(&text)
-}
 
 fn size(n: usize) -> f64 {
     if n == usize::MAX {

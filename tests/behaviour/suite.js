@@ -67,6 +67,33 @@ test("payloads whose UTF-8 is far longer than their text cross whole, and maxMes
   throws(() => small.deliverNext(b.id), lib.NoMessagesError, "the refused ones queued nothing:");
 });
 
+test("a delivery's text reads the same through every consumer, ASCII or not, hooked or not", async (lib) => {
+  // The core hands a delivery over as ASCII bytes or as UTF-16 it widened: both, through
+  // deliverNext, messages() and a hooked stream (which peeks before its hook).
+  const payloads = ["plain", "déjà vu 😀", { long: "€😀é".repeat(200) }, "x".repeat(300)];
+  for (const hooked of [false, true]) {
+    const ch = new lib.Channel(quiet);
+    const [a, b, c] = [ch.addListener(), ch.addListener(), ch.addListener()];
+    const seen = [];
+    if (hooked) for (const l of [a, b, c]) l.onMessage = (m) => seen.push(m.payload);
+    for (const payload of payloads) {
+      ch.dispatch(a.id, "t", payload, { senderId: "sender-1" });
+      ch.broadcast("t", payload);
+    }
+    const direct = [ch.deliverNext(a.id), ch.deliverNext(a.id)];
+    equal(direct.map((m) => [m.payload, m.senderId]), [[payloads[0], "sender-1"], [payloads[0], undefined]], `hooked ${hooked}:`);
+    const it = ch.messages(b.id)[Symbol.asyncIterator]();
+    const iterated = [];
+    for (let i = 0; i < payloads.length; i += 1) iterated.push((await it.next()).value.payload);
+    equal(iterated, payloads, `messages(), hooked ${hooked}:`);
+    ch.notifyEnd();
+    const text = (await readChunks(ch.stream(c.id))).join("");
+    const data = [...text.matchAll(/^data: (.*)$/gm)].map((m) => JSON.parse(m[1]));
+    equal(data.slice(0, payloads.length), payloads, `stream, hooked ${hooked}:`);
+    if (hooked) ok(seen.length >= 2 * payloads.length, `hooks ran: ${seen.length}`);
+  }
+});
+
 test("errors are exported Error subclasses with their name", (lib) => {
   for (const name of ["NoMessagesError", "InvalidListenerError", "ListenerExistsError", "InvalidChannelError",
     "ChannelExistsError", "InvalidMessageFormatError", "InvalidOptionError", "QueueOverflowError",

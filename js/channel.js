@@ -562,7 +562,7 @@ export class Channel {
       const raw = this.#raw;
       return delivery(raw, raw.peekStream(entry.key, clock())) ?? undefined;
     },
-    hook: (entry, delivery) => this.#runHook(entry, /** @type {import("./message.js").Delivery} */ (delivery)),
+    hook: (entry, message) => this.#runHook(entry, /** @type {import("./message.js").Delivery} */ (message)),
     close: (entry) => {
       this.#raw.closeStream(entry.key);
       this.#forget(entry);

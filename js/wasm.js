@@ -141,8 +141,9 @@ export function checked(raw, n) {
 
 /**
  * Writes a payload's text as UTF-8 into the core's payload buffer (`RawChannel.payloadBuffer`)
- * and returns its length in bytes: with Buffer, the exact length and one native write (SIMD in
- * Node 22+); elsewhere `encodeInto`, in a second step for text past its first guess.
+ * and returns its length in bytes: with Buffer, one native write (SIMD in Node 22+) into room
+ * for the worst case (3 bytes a unit; past 64 Ki units the exact length is measured first);
+ * elsewhere `encodeInto`, in a second step for text past its first guess.
  * @param {{ payloadBuffer(units: number, len: number): number, takeError(): any }} raw
  * @param {string} text
  * @returns {number}

@@ -527,7 +527,6 @@ fn take_mode(running: bool) -> Take {
     }
 }
 
-
 fn size(n: usize) -> f64 {
     if n == usize::MAX {
         f64::INFINITY

@@ -73,7 +73,7 @@ pub struct Utf16Parser {
     /// swaps the two buffers instead of copying).
     id_buffer: Vec<u8>,
     last_event_id: Vec<u8>,
-    /// An `id` field set `id_buffer` since the last commit.
+    /// The block's last `id` field set `id_buffer` to an id other than `last_event_id`.
     id_dirty: bool,
     discarding: bool,
     /// The block has data (at least one `data` line).
@@ -319,7 +319,7 @@ impl Utf16Parser {
     /// A line whose field name (and colon) is the first `colon_end` bytes of `rest`: its value is
     /// found and handed to `apply`. Returns where the line ends, or buffers the rest and returns
     /// `None`.
-    fn field_in_place(&mut self, rest: &[u8], colon_end: usize, apply: fn(&mut Self, &[u8])) -> Option<usize> {
+    fn field_in_place(&mut self, rest: &[u8], colon_end: usize, apply: impl FnOnce(&mut Self, &[u8])) -> Option<usize> {
         let value_at = if rest.get(colon_end) == Some(&b' ') { colon_end + 1 } else { colon_end };
         let value_and_more = rest.get(value_at..).unwrap_or_default();
         let Some(length) = find_line_end(value_and_more, self.scalar) else {
@@ -336,10 +336,13 @@ impl Utf16Parser {
 
     #[allow(clippy::manual_contains)] // a loop over a few bytes, not a call to memchr
     fn set_id(&mut self, value: &[u8]) {
-        let current = if self.id_dirty { &self.id_buffer } else { &self.last_event_id };
-        if !value.iter().any(|&b| b == 0) && !same(value, current) {
+        if value.iter().any(|&b| b == 0) {
+            return;
+        }
+        // Compared with the id in force, so that the commit need not compare again.
+        self.id_dirty = !same(value, &self.last_event_id);
+        if self.id_dirty {
             assign(&mut self.id_buffer, value);
-            self.id_dirty = true;
         }
     }
 
@@ -496,7 +499,7 @@ impl Utf16Parser {
         } else {
             None
         };
-        if std::mem::take(&mut self.id_dirty) && !same(&self.id_buffer, &self.last_event_id) {
+        if std::mem::take(&mut self.id_dirty) {
             std::mem::swap(&mut self.last_event_id, &mut self.id_buffer);
             let start = self.out.len();
             transcode_all(&self.last_event_id, &mut self.out, self.scalar);

@@ -9,8 +9,12 @@
 //!   (`u8x16_eq`, `u8x16_bitmask`, `u16x8_extend_{low,high}_u8x16`) when the crate is compiled
 //!   for wasm32 with `target-feature=+simd128` (the shipped build); elsewhere the same three
 //!   block operations are written as plain loops over the sixteen bytes ([`lanes`]), so native
-//!   `cargo test` and the fuzz target run the block algorithm too. A block with a non-ASCII byte
-//!   is widened up to it, then the multi-byte sequences are decoded one by one.
+//!   `cargo test` and the fuzz target run the block algorithm too. A block of ASCII and
+//!   well-formed two-byte sequences (Latin, Greek, Cyrillic, Hebrew, Arabic text) is decoded whole:
+//!   each lane's unit is computed from its byte and the next, and the units of the lanes that are
+//!   not continuation bytes are moved together with `i8x16_swizzle` ([`COMPACT`]). Any other
+//!   block with a non-ASCII byte is widened up to it, then its multi-byte sequences are decoded
+//!   one by one (two- and three-byte ones inline, up to the next ASCII byte).
 //! - **scalar**: one byte at a time; the reference.
 //!
 //! Both decode invalid UTF-8 as the WHATWG decoder does: each maximal subpart of an ill-formed
@@ -225,20 +229,37 @@ fn transcode_wide(src: &[u8], out: &mut Units) -> usize {
             continue;
         }
         let ascii = stops.trailing_zeros() as usize;
+        if ends >> ascii & 1 == 1 {
+            out.len += ascii;
+            return at + ascii;
+        }
+        // Text of ASCII and two-byte sequences (Latin, Greek, Cyrillic, …): the block at once.
+        let (leads, conts) = lanes::pair_masks(block);
+        if let Some((used, keep)) = pair_span(ends, high, leads, conts) {
+            out.len += lanes::decode_pairs(block, keep, room);
+            at += used;
+            if ends != 0 {
+                return at;
+            }
+            continue;
+        }
         out.len += ascii;
         at += ascii;
-        if ends >> ascii & 1 == 1 {
-            return at;
-        }
-        // A run of multi-byte sequences, up to the next ASCII byte; two-byte ones inline.
+        // A run of multi-byte sequences, up to the next ASCII byte; two-byte ones and three-byte
+        // ones that need no range check past the continuation bytes' (E1..EC, EE, EF) inline.
         while let Some(&lead) = src.get(at) {
             if lead < 0x80 {
                 break;
             }
-            match src.get(at + 1) {
-                Some(&next) if (0xC2..=0xDF).contains(&lead) && (0x80..=0xBF).contains(&next) => {
-                    out.push(u16::from(lead & 0x1F) << 6 | u16::from(next & 0x3F));
+            let continues = |byte: Option<&u8>| byte.filter(|&&b| b & 0xC0 == 0x80).map(|&b| u16::from(b & 0x3F));
+            match (continues(src.get(at + 1)), continues(src.get(at + 2))) {
+                (Some(next), _) if (0xC2..=0xDF).contains(&lead) => {
+                    out.push(u16::from(lead & 0x1F) << 6 | next);
                     at += 2;
+                }
+                (Some(second), Some(third)) if (0xE1..=0xEF).contains(&lead) && lead != 0xED => {
+                    out.push(u16::from(lead & 0x0F) << 12 | second << 6 | third);
+                    at += 3;
                 }
                 _ => at = decode_one(src, at, out),
             }
@@ -249,6 +270,29 @@ fn transcode_wide(src: &[u8], out: &mut Units) -> usize {
         NONE => NONE,
         end => at + end,
     }
+}
+
+/// Where a block of ASCII and well-formed two-byte sequences (leads C2..DF, each followed by a
+/// continuation byte) ends, from its masks (bit i: lane i is a line end, not ASCII, a two-byte
+/// lead, a continuation byte): up to its first line end, else its sixteen bytes, or fifteen when
+/// the last one starts a sequence the next block finishes. Returns those bytes and the lanes that
+/// make a unit (all but the continuation bytes), or `None` when anything else is in that span
+/// (the sequences are then decoded one by one).
+#[inline(always)]
+fn pair_span(ends: u32, high: u32, leads: u32, conts: u32) -> Option<(usize, u32)> {
+    let n = if ends != 0 {
+        ends.trailing_zeros()
+    } else if leads >> 15 & 1 == 1 {
+        15
+    } else {
+        16
+    };
+    let span = (1u32 << n) - 1;
+    let last = 1u32 << n.checked_sub(1)?;
+    let well_formed = high & span == (leads | conts) & span
+        && conts & span == (leads << 1) & span
+        && leads & last == 0;
+    well_formed.then_some((n as usize, !conts & span))
 }
 
 /// Decodes the sequence that starts with the non-ASCII byte at `at`, returning where the next one
@@ -299,9 +343,12 @@ fn decode_one(src: &[u8], at: usize, out: &mut Units) -> usize {
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod lanes {
     use core::arch::wasm32::{
-        u16x8_extend_high_u8x16, u16x8_extend_low_u8x16, u16x8_extract_lane, u64x2, u8x16_bitmask,
-        u8x16_eq, u8x16_splat, v128, v128_or,
+        i16x8_extend_high_i8x16, i16x8_extend_low_i8x16, i8x16_shuffle, i8x16_swizzle, u16x8_extend_high_u8x16,
+        u16x8_extend_low_u8x16, u16x8_extract_lane, u16x8_shl, u16x8_splat, u64x2, u8x16_bitmask, u8x16_eq,
+        u8x16_lt, u8x16_splat, u8x16_sub, v128, v128_and, v128_bitselect, v128_or,
     };
+
+    use super::COMPACT;
 
     #[inline(always)]
     fn load(bytes: &[u8; 16]) -> v128 {
@@ -348,6 +395,60 @@ mod lanes {
         *w15 = u16x8_extract_lane::<7>(high);
         (ends_of(v), u32::from(u8x16_bitmask(v)))
     }
+
+    /// Lanes holding a two-byte lead (C2..DF), as a vector of all-ones bytes.
+    #[inline(always)]
+    fn leads_of(v: v128) -> v128 {
+        u8x16_lt(u8x16_sub(v, u8x16_splat(0xC2)), u8x16_splat(0x1E))
+    }
+
+    /// Bit i set: byte i is a two-byte lead; bit i set: byte i is a continuation byte.
+    #[inline(always)]
+    pub(super) fn pair_masks(bytes: &[u8; 16]) -> (u32, u32) {
+        let v = load(bytes);
+        let conts = u8x16_eq(v128_and(v, u8x16_splat(0xC0)), u8x16_splat(0x80));
+        (u32::from(u8x16_bitmask(leads_of(v))), u32::from(u8x16_bitmask(conts)))
+    }
+
+    #[inline(always)]
+    fn store8(v: v128, wide: &mut [u16; 8]) {
+        let [w0, w1, w2, w3, w4, w5, w6, w7] = wide;
+        *w0 = u16x8_extract_lane::<0>(v);
+        *w1 = u16x8_extract_lane::<1>(v);
+        *w2 = u16x8_extract_lane::<2>(v);
+        *w3 = u16x8_extract_lane::<3>(v);
+        *w4 = u16x8_extract_lane::<4>(v);
+        *w5 = u16x8_extract_lane::<5>(v);
+        *w6 = u16x8_extract_lane::<6>(v);
+        *w7 = u16x8_extract_lane::<7>(v);
+    }
+
+    /// Writes the units of the lanes in `keep` (ASCII bytes and two-byte leads, each lead with
+    /// the continuation byte after it) to the start of `wide`; returns how many.
+    #[inline(always)]
+    pub(super) fn decode_pairs(bytes: &[u8; 16], keep: u32, wide: &mut [u16; 16]) -> usize {
+        let v = load(bytes);
+        let next = i8x16_shuffle::<1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16>(v, u8x16_splat(0));
+        let leads = leads_of(v);
+        let unit = |byte: v128, next: v128, lead: v128| {
+            let pair = v128_or(u16x8_shl(v128_and(byte, u16x8_splat(0x1F)), 6), v128_and(next, u16x8_splat(0x3F)));
+            v128_bitselect(pair, byte, lead)
+        };
+        let low = unit(u16x8_extend_low_u8x16(v), u16x8_extend_low_u8x16(next), i16x8_extend_low_i8x16(leads));
+        let high = unit(u16x8_extend_high_u8x16(v), u16x8_extend_high_u8x16(next), i16x8_extend_high_i8x16(leads));
+        let keep_low = (keep & 0xFF) as u8;
+        let keep_high = (keep >> 8 & 0xFF) as u8;
+        let n_low = keep_low.count_ones() as usize;
+        let compact = |v: v128, keep: u8| COMPACT.get(usize::from(keep)).map_or(v, |order| i8x16_swizzle(v, load(order)));
+        if let Some(first) = wide.first_chunk_mut::<8>() {
+            store8(compact(low, keep_low), first);
+        }
+        // The high half's units follow the low half's (which ends by lane 8: no byte is lost).
+        if let Some(second) = wide.get_mut(n_low..).and_then(<[u16]>::first_chunk_mut::<8>) {
+            store8(compact(high, keep_high), second);
+        }
+        n_low + keep_high.count_ones() as usize
+    }
 }
 
 /// The block operations of the wide path, lane by lane (native builds, wasm without SIMD128):
@@ -366,6 +467,44 @@ mod lanes {
         *wide = bytes.map(u16::from);
         (line_ends(bytes), mask(bytes, |b| b >= 0x80))
     }
+
+    pub(super) fn pair_masks(bytes: &[u8; 16]) -> (u32, u32) {
+        (mask(bytes, |b| (0xC2..=0xDF).contains(&b)), mask(bytes, |b| b & 0xC0 == 0x80))
+    }
+
+    pub(super) fn decode_pairs(bytes: &[u8; 16], keep: u32, wide: &mut [u16; 16]) -> usize {
+        let nexts = bytes.iter().skip(1).chain(std::iter::once(&0));
+        let units = bytes.iter().zip(nexts).enumerate().filter(|(lane, _)| keep >> lane & 1 == 1).map(|(_, (&byte, &next))| {
+            if (0xC2..=0xDF).contains(&byte) { u16::from(byte & 0x1F) << 6 | u16::from(next & 0x3F) } else { u16::from(byte) }
+        });
+        wide.iter_mut().zip(units).map(|(slot, unit)| *slot = unit).count()
+    }
+}
+
+/// For each 8-bit mask of lanes to keep, the `i8x16_swizzle` order that moves those u16 lanes
+/// to the front, in order (the rest of the lanes become 0).
+#[cfg_attr(not(all(target_arch = "wasm32", target_feature = "simd128")), allow(dead_code))]
+static COMPACT: [[u8; 16]; 256] = compact_orders();
+
+// Evaluated at compile time: an index out of bounds here fails the build, it cannot panic.
+#[allow(clippy::indexing_slicing)]
+const fn compact_orders() -> [[u8; 16]; 256] {
+    let mut orders = [[0x80u8; 16]; 256];
+    let mut keep = 0;
+    while keep < 256 {
+        let mut lane = 0;
+        let mut kept = 0;
+        while lane < 8 {
+            if keep >> lane & 1 == 1 {
+                orders[keep][2 * kept] = 2 * lane as u8;
+                orders[keep][2 * kept + 1] = 2 * lane as u8 + 1;
+                kept += 1;
+            }
+            lane += 1;
+        }
+        keep += 1;
+    }
+    orders
 }
 
 #[cfg(test)]
@@ -420,6 +559,34 @@ mod tests {
                 let want: Vec<u16> = String::from_utf8_lossy(text).encode_utf16().collect();
                 assert_eq!(got, want, "{src:?}");
             }
+        }
+    }
+
+    #[test]
+    fn two_byte_text_is_decoded_at_every_offset_and_cut() {
+        // Runs of two-byte sequences with ASCII between them (the block path), broken ones
+        // (a lone lead, a stray continuation, C0/C1, a lead before a line end or at a block's
+        // last byte) and longer sequences, in random mixes and lengths.
+        const PIECES: &[&[u8]] = &[
+            "é".as_bytes(), "ж".as_bytes(), "ß".as_bytes(), "\u{7ff}".as_bytes(), "\u{80}".as_bytes(), b"a", b" ",
+            b"\n", b"\r", &[0x80], &[0xBF], &[0xC0, 0x80], &[0xC1, 0xBF], &[0xC2], &[0xDF], "€".as_bytes(),
+            "😀".as_bytes(), &[0xE2, 0x82],
+        ];
+        let mut state = 5u64;
+        let mut rand = |n: usize| {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (state >> 33) as usize % n
+        };
+        for _ in 0..20_000 {
+            let mut src = Vec::new();
+            for _ in 0..rand(40) {
+                // Mostly two-byte text, so that whole blocks of it occur.
+                let piece = if rand(3) == 0 { PIECES[rand(PIECES.len())] } else { PIECES[rand(5)] };
+                src.extend_from_slice(piece);
+            }
+            let (end, got) = both(&src);
+            let want: Vec<u16> = String::from_utf8_lossy(&src[..end.unwrap_or(src.len())]).encode_utf16().collect();
+            assert_eq!(got, want, "{src:?}");
         }
     }
 

@@ -11,7 +11,10 @@ import { coreMemory } from "../../js/wasm.js";
 
 const PIECES = ["data:", "data: ", "id: ", "event: ", "retry: 12", ": ", "\n", "\r", "\r\n", "\n\n", "x",
   "hello world, a longer run of ascii text", "é€😀日本", "καλημέρα", [0xe2, 0x82], [0xf0, 0x9f], [0xff], [0xc3], "\0", ":", " ",
-  "data: " + "y".repeat(40) + "\n", "\uFEFF"];
+  "data: " + "y".repeat(40) + "\n", "\uFEFF",
+  // Whole blocks of two-byte text (decoded sixteen bytes at a time), three-byte runs (decoded
+  // inline) and the sequences those paths must leave to the general decoder.
+  "привет мир данные ", "ÄÖÜäöüß", "日本語のテキスト", [0xed, 0xa0, 0x80], [0xe0, 0x80, 0x80], [0xc0, 0xaf], [0xc1], [0xe1, 0x80]];
 const encoder = new TextEncoder();
 const pieces = PIECES.map((p) => (typeof p === "string" ? encoder.encode(p) : Uint8Array.from(p)));
 

@@ -3,6 +3,8 @@
 //   eric-sse     Channel.stream() per listener, broadcast(), notifyEnd()
 //   better-sse   createChannel() + createResponse() Fetch sessions, each body read to the end
 //   naive JS     one pre-encoded frame enqueued into N ReadableStreams per broadcast
+//   pull JS      (paced only) the same frame, enqueued into the streams whose readers wait and
+//                queued by the others until they pull: the floor of a stream with backpressure
 // Two schedules: "burst" sends all M broadcasts in one turn of the event loop; "paced" yields a
 // macrotask after each broadcast so readers catch up between them. Every reader counts the
 // bytes it reads; the totals are checked against N × (M × frame length + stream framing).
@@ -77,6 +79,48 @@ export async function naiveFanout(n, m, paced) {
     for (const c of controllers) c.enqueue(frame);
   });
   for (const c of controllers) c.close();
+  return finished((await Promise.all(readers)).reduce((a, b) => a + b, 0));
+}
+
+/**
+ * The floor of a stream with backpressure, in plain JS: one frame per broadcast, enqueued at once
+ * into each stream whose reader waits (its `pull()` ran since its last frame) and kept in the
+ * stream's own array by the others until they pull: the least any pull-based server does per
+ * delivery (no ids, history, queue bounds, overflow policy or keep-alive).
+ */
+export async function pullFanout(n, m, paced) {
+  const encoder = new TextEncoder();
+  const streams = [];
+  const readers = [];
+  for (let i = 0; i < n; i += 1) {
+    const s = { controller: null, hungry: false, closing: false, queue: [] };
+    streams.push(s);
+    readers.push(drain(new ReadableStream({
+      start: (c) => { s.controller = c; },
+      pull: () => {
+        if (s.queue.length === 0) {
+          s.hungry = true;
+          return;
+        }
+        s.controller.enqueue(s.queue.shift());
+        if (s.closing && s.queue.length === 0) s.controller.close();
+      },
+    }, { highWaterMark: 0 })));
+  }
+  await turn();
+  await send(m, paced, (i) => {
+    const frame = encoder.encode(`id: ${i + 1}\nevent: tick\ndata: ${JSON.stringify(payload(i))}\n\n`);
+    for (const s of streams) {
+      if (s.hungry) {
+        s.hungry = false;
+        s.controller.enqueue(frame);
+      } else s.queue.push(frame);
+    }
+  });
+  for (const s of streams) {
+    s.closing = true;
+    if (s.queue.length === 0) s.controller.close();
+  }
   return finished((await Promise.all(readers)).reduce((a, b) => a + b, 0));
 }
 

@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { Channel } from "eric-sse";
 import { initSync } from "../pkg/eric_sse.js";
 import {
-  betterSseFanout, betterSseSingle, ericFanout, ericSingle, naiveFanout, sendPhase,
+  betterSseFanout, betterSseSingle, ericFanout, ericSingle, naiveFanout, pullFanout, sendPhase,
 } from "./fanout.mjs";
 import { fmt, median, sideBySide } from "./lib.mjs";
 import { benchDurable } from "./durable.mjs";
@@ -27,7 +27,7 @@ async function fanout(n, m) {
   for (const paced of [false, true]) {
     const schedule = paced ? "paced: a turn between broadcasts" : "burst: broadcasts in one turn";
     /** Each run's delivery phase (from the first broadcast to the last byte read), per contender. */
-    const phases = { eric: [], better: [], naive: [] };
+    const phases = { eric: [], better: [], naive: [], pull: [] };
     const timed = (name, fn) => async () => {
       const bytes = await fn();
       phases[name].push(sendPhase());
@@ -37,19 +37,24 @@ async function fanout(n, m) {
       eric: timed("eric", () => ericFanout(n, m, paced)),
       better: timed("better", () => betterSseFanout(n, m, paced)),
       naive: timed("naive", () => naiveFanout(n, m, paced)),
+      ...(paced ? { pull: timed("pull", () => pullFanout(n, m, paced)) } : {}),
     }, quick ? 1 : 3);
     // The first of each is the warm-up round.
     const phase = Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, median(v.slice(1))]));
     const d = n * m;
     const vsBetter = r.better.ms / r.eric.ms;
     const vsNaive = r.naive.ms / r.eric.ms;
+    const pull = paced
+      ? { figure: `, pull JS ${rate(d, r.pull.ms)}`, ratio: `, ${fmt(r.pull.ms / r.eric.ms, 2)}× pull JS`, bytes: ` / ${r.pull.check}`,
+        phase: `, pull JS ${fmt(phase.pull, 0)} ms (${fmt(phase.pull / phase.eric, 2)}×)` }
+      : { figure: "", ratio: "", bytes: "", phase: "" };
     row(`Fan-out ${n.toLocaleString("en-US")}×${m} (${schedule})`,
-      `eric-sse ${rate(d, r.eric.ms)}, better-sse ${rate(d, r.better.ms)}, naive JS ${rate(d, r.naive.ms)} deliveries`,
-      `${fmt(vsBetter)}× better-sse, ${fmt(vsNaive, 2)}× naive`, "≥ 20× better-sse, > 1× naive",
+      `eric-sse ${rate(d, r.eric.ms)}, better-sse ${rate(d, r.better.ms)}, naive JS ${rate(d, r.naive.ms)}${pull.figure} deliveries`,
+      `${fmt(vsBetter)}× better-sse, ${fmt(vsNaive, 2)}× naive${pull.ratio}`, "≥ 20× better-sse, > 1× naive",
       vsBetter >= 20 && vsNaive > 1,
-      `bytes read: ${r.eric.check} / ${r.better.check} / ${r.naive.check}; the times include opening the ${n.toLocaleString("en-US")} streams ` +
+      `bytes read: ${r.eric.check} / ${r.better.check} / ${r.naive.check}${pull.bytes}; the times include opening the ${n.toLocaleString("en-US")} streams ` +
       `(ours send \`retry:\` first; naive sends nothing); from the first broadcast to the last byte alone: eric-sse ${fmt(phase.eric, 0)} ms, ` +
-      `naive ${fmt(phase.naive, 0)} ms (${fmt(phase.naive / phase.eric, 2)}× naive), better-sse ${fmt(phase.better, 0)} ms`);
+      `naive ${fmt(phase.naive, 0)} ms (${fmt(phase.naive / phase.eric, 2)}× naive), better-sse ${fmt(phase.better, 0)} ms${pull.phase}`);
   }
 }
 

@@ -211,6 +211,19 @@ impl Utf16Parser {
                     self.buffer(rest);
                     return chunk.len();
                 };
+                // The commonest event, a block of one data line (LF, LF) with no id or type: handed
+                // out at once, without going round again for its blank line.
+                let line_end = at + value_at + length;
+                if !self.has_data
+                    && !self.id_dirty
+                    && !self.kind_in_block
+                    && chunk.get(line_end..line_end + 2) == Some(b"\n\n".as_slice())
+                {
+                    let end = self.out.len();
+                    self.index.extend_from_slice(&[tag::EVENT_MESSAGE, mark as u32, end as u32]);
+                    at = line_end + 2;
+                    continue;
+                }
                 if !self.has_data {
                     self.has_data = true;
                     self.data_start = Some(mark);

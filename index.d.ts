@@ -52,11 +52,13 @@ export type InitInput = string | URL | Request | Response | Bytes | WasmModule;
  * Fetches (file: URLs are read from disk in Node, Deno and Bun), compiles and instantiates the
  * .wasm; by default the package's pkg/eric_sse_bg.wasm, which a bundler may not copy: see the
  * README's "Bundlers" section. Resolves once the API is usable; once loaded (the Node, Deno and
- * workerd entries load it on import) it does nothing. @throws WasmLoadError naming the URL tried.
+ * workerd entries load it on import) it does nothing. @throws WasmLoadError naming the URL tried,
+ * or saying that the engine lacks WebAssembly SIMD128 (the .wasm needs it).
  */
 export function init(input?: { module_or_path?: InitInput | Promise<InitInput> } | InitInput | Promise<InitInput>): Promise<void>;
 
-/** Instantiates synchronously from bytes or a compiled Module (what a WorkerPool posts). */
+/** Instantiates synchronously from bytes or a compiled Module (what a WorkerPool posts).
+ * @throws WasmLoadError when the engine lacks WebAssembly SIMD128 (the .wasm needs it). */
 export function initSync(input: { module: Bytes | WasmModule } | Bytes | WasmModule): void;
 
 /** What `Channel.pipe` needs of a Node writable such as http.ServerResponse. */

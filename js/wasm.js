@@ -198,6 +198,27 @@ export function assertReady() {
   }
 }
 
+/** A module whose one function uses a SIMD128 instruction (`i8x16.popcnt`). */
+const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0,
+  65, 0, 253, 15, 253, 98, 11]);
+
+/**
+ * The error for a .wasm that did not compile because the engine has no WebAssembly SIMD128 (the
+ * one .wasm is built with it), or null when the engine has it.
+ * @param {unknown} cause
+ */
+function simdMissing(cause) {
+  let simd = true;
+  try {
+    simd = WebAssembly.validate(SIMD_PROBE);
+  } catch {
+    // Cannot tell: report the compile error as it is.
+  }
+  if (simd || !(cause instanceof WebAssembly.CompileError)) return null;
+  return new WasmLoadError("eric-sse: this JavaScript engine has no WebAssembly SIMD128, which eric-sse's .wasm needs "
+    + "(Node ≥ 16.4, Deno, Bun, Cloudflare Workers, Chrome ≥ 91, Firefox ≥ 89, Safari ≥ 16.4)", { cause });
+}
+
 /**
  * Instantiates from a Module or bytes, synchronously (Node, Deno, workerd, workers).
  * @param {any} input a Module, bytes, or `{ module }`
@@ -205,7 +226,13 @@ export function assertReady() {
 export function initSync(input) {
   if (compiled) return;
   const source = input?.module ?? input;
-  instantiate(source instanceof WebAssembly.Module ? source : new WebAssembly.Module(source));
+  let module;
+  try {
+    module = source instanceof WebAssembly.Module ? source : new WebAssembly.Module(source);
+  } catch (cause) {
+    throw simdMissing(cause) ?? cause;
+  }
+  instantiate(module);
 }
 
 /** Reads a file: URL where fetch cannot (Node, Bun), without importing `node:` modules. @param {URL} url */
@@ -230,6 +257,8 @@ async function compile(input) {
     }
     return await WebAssembly.compile(source);
   } catch (cause) {
+    const simd = simdMissing(cause);
+    if (simd) throw simd;
     const response = typeof Response === "function" && source instanceof Response;
     const tried = where ?? (response ? source.url || "a Response" : "the given bytes");
     throw new WasmLoadError(`eric-sse: could not load the .wasm from ${tried} (${/** @type {Error} */ (cause)?.message ?? cause}); ${RECIPE}`, { cause });

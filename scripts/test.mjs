@@ -172,7 +172,7 @@ const sseServer = await startSseTestServer();
 const env = { ...process.env, NO_COLOR: "1", SSE_TEST_SERVER: sseServer.url,
   SSE_DEAD_URL: `http://127.0.0.1:${await freePort()}/sse` };
 const nodeArgs = ["--test", "--test-reporter=tap", "tests/node/suite.test.mjs", "tests/node/trap.test.mjs", "tests/node/sink.test.mjs", "tests/node/parser-paths.test.mjs",
-  "tests/node/node-listener.test.mjs"];
+  "tests/node/node-listener.test.mjs", "tests/node/load.test.mjs"];
 for (const node of [systemNode(), node24]) {
   const version = spawnSync(node, ["--version"], { encoding: "utf8" }).stdout.trim();
   await stage(`Node ${version} (node:test)`, node, nodeArgs, tapCounts, { env });

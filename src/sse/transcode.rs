@@ -7,8 +7,8 @@
 //! - **wide**: sixteen bytes at a time. Each block is classified (which bytes are CR or LF, which
 //!   are not ASCII) and widened to sixteen UTF-16 units with WebAssembly SIMD128 instructions
 //!   (`u8x16_eq`, `u8x16_bitmask`, `u16x8_extend_{low,high}_u8x16`) when the crate is compiled
-//!   for wasm32 with `target-feature=+simd128` (the shipped build); elsewhere the same three
-//!   block operations are written as plain loops over the sixteen bytes ([`lanes`]), so native
+//!   for wasm32 with `target-feature=+simd128` (the shipped build); elsewhere the same block
+//!   operations are written as plain loops over the sixteen bytes ([`lanes`]), so native
 //!   `cargo test` and the fuzz target run the block algorithm too. A block of ASCII and
 //!   well-formed two-byte sequences (Latin, Greek, Cyrillic, Hebrew, Arabic text) is decoded whole:
 //!   each lane's unit is computed from its byte and the next, and the units of the lanes that are
@@ -402,7 +402,8 @@ mod lanes {
         u8x16_lt(u8x16_sub(v, u8x16_splat(0xC2)), u8x16_splat(0x1E))
     }
 
-    /// Bit i set: byte i is a two-byte lead; bit i set: byte i is a continuation byte.
+    /// The masks of the two-byte leads (C2..DF) and of the continuation bytes (80..BF): bit i
+    /// for byte i.
     #[inline(always)]
     pub(super) fn pair_masks(bytes: &[u8; 16]) -> (u32, u32) {
         let v = load(bytes);

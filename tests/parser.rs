@@ -494,7 +494,9 @@ fn random_streams_parse_alike_on_every_path() {
     // Bytes drawn from what SSE is made of, with invalid UTF-8 and long runs, in random
     // chunkings and under random limits.
     const PIECES: &[&[u8]] = &[b"data:", b"data: ", b"id: ", b"event: ", b"retry: 12", b": ", b"\n", b"\r", b"\r\n", b"\n\n",
-        b"x", b"hello world, a longer run of ascii text", "é€😀日本".as_bytes(), b"\xE2\x82", b"\xF0\x9F", b"\xFF", b"\xC3", b"\0", b":", b" "];
+        b"x", b"hello world, a longer run of ascii text", "é€😀日本".as_bytes(), b"\xE2\x82", b"\xF0\x9F", b"\xFF", b"\xC3", b"\0", b":", b" ",
+        // Two-byte text in whole blocks (the block decoder), three-byte runs, overlong leads.
+        "привет мир данные ".as_bytes(), "ÄÖÜäöüß".as_bytes(), "日本語のテキスト".as_bytes(), b"\xC0\xAF", b"\xC1"];
     let mut rng = Rng(7);
     for round in 0..3000 {
         let input: Vec<u8> = (0..rng.below(60)).flat_map(|_| PIECES[rng.below(PIECES.len())].iter().copied()).collect();

@@ -455,18 +455,12 @@ impl RawChannel {
             Ok(Next::End) => return END,
             Err(error) => return self.number(Err(error)),
         };
-        self.packed.clear();
-        if self.packed.capacity() > KEPT {
-            self.packed = String::new();
-        }
+        reuse(&mut self.packed);
         pack(&envelope, &mut self.packed);
         if self.packed.is_ascii() {
             return size(self.packed.len()) * 2.0;
         }
-        self.wide.clear();
-        if self.wide.capacity() > KEPT {
-            self.wide = Units::default();
-        }
+        reuse(&mut self.wide);
         widen(&self.packed, &mut self.wide);
         size(self.wide.len()) * 2.0 + 1.0
     }
@@ -494,12 +488,45 @@ fn room<T: Copy + Default>(buffer: &mut Vec<T>, len: usize) -> Result<&mut Vec<T
     Ok(buffer)
 }
 
-/// Empties an output buffer for its next bytes, letting go of a large one.
-fn reuse(buffer: &mut Vec<u8>) {
-    if buffer.capacity() > KEPT {
-        *buffer = Vec::new();
+/// An output buffer the binding fills again and again: [`reuse`] empties it.
+trait Scratch: Default {
+    fn allocated(&self) -> usize;
+    fn empty(&mut self);
+}
+
+impl Scratch for Vec<u8> {
+    fn allocated(&self) -> usize {
+        self.capacity()
+    }
+    fn empty(&mut self) {
+        self.clear();
+    }
+}
+
+impl Scratch for String {
+    fn allocated(&self) -> usize {
+        self.capacity()
+    }
+    fn empty(&mut self) {
+        self.clear();
+    }
+}
+
+impl Scratch for Units {
+    fn allocated(&self) -> usize {
+        self.capacity()
+    }
+    fn empty(&mut self) {
+        self.clear();
+    }
+}
+
+/// Empties an output buffer for its next contents, letting go of a large one.
+fn reuse<B: Scratch>(buffer: &mut B) {
+    if buffer.allocated() > KEPT {
+        *buffer = B::default();
     } else {
-        buffer.clear();
+        buffer.empty();
     }
 }
 

@@ -219,8 +219,7 @@ impl Utf16Parser {
                     && !self.kind_in_block
                     && chunk.get(line_end..line_end + 2) == Some(b"\n\n".as_slice())
                 {
-                    let end = self.out.len();
-                    self.index.extend_from_slice(&[tag::EVENT_MESSAGE, mark as u32, end as u32]);
+                    self.range(tag::EVENT_MESSAGE, mark);
                     at = line_end + 2;
                     continue;
                 }
@@ -260,8 +259,7 @@ impl Utf16Parser {
     fn blank(&mut self) {
         match self.data_start {
             Some(start) if !self.id_dirty && !self.kind_in_block => {
-                let end = self.out.len();
-                self.index.extend_from_slice(&[tag::EVENT_MESSAGE, start as u32, end as u32]);
+                self.range(tag::EVENT_MESSAGE, start);
                 self.has_data = false;
                 self.data_start = None;
                 self.data_bytes = 0;
@@ -537,6 +535,8 @@ impl Utf16Parser {
         self.kind_in_block = false;
     }
 
+    /// An item whose range runs from `start` to the end of the text so far.
+    #[inline(always)]
     fn range(&mut self, tag: u32, start: usize) {
         let end = self.out.len();
         self.index.extend_from_slice(&[tag, start as u32, end as u32]);

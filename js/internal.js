@@ -35,3 +35,15 @@ export const FORGET = Symbol("eric-sse forget");
  * wall clock (`Date.now`) can be set back, which would hold every keep-alive until it caught up.
  */
 export const clock = () => performance.now();
+
+const settled = Promise.resolve();
+
+/**
+ * Runs `job` after the current task, as `queueMicrotask` does, but as a promise job: in Node,
+ * `queueMicrotask` wraps every callback in an async resource (about 95 ns a call against 25).
+ * `job` must not throw (a throw would be an unhandled rejection).
+ * @param {() => void} job
+ */
+export const afterTask = (job) => {
+  settled.then(job);
+};

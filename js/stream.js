@@ -11,7 +11,7 @@
 // while the reader has not asked since its last bytes sends nothing (the next `pull()` polls and
 // arms it again), so a stream never holds more than the one chunk its reader has yet to take.
 
-import { clock } from "./internal.js";
+import { afterTask, clock } from "./internal.js";
 
 /** What a poll returned: bytes were sent. (A number > 0 is a deadline; 0 waits to be woken.) */
 export const SENT = -1;
@@ -23,7 +23,8 @@ export const ALL_FRAMES = 0xffffffff;
 /**
  * What a stream needs from its channel (one object per channel, shared by its streams).
  * @typedef {object} StreamPort
- * @property {(entry: any, maxFrames: number) => number} poll  a poll code (SENT, FINISHED, 0 or a deadline)
+ * @property {(entry: any, maxFrames: number, now?: number) => number} poll  a poll code (SENT,
+ *   FINISHED, 0 or a deadline); `now` is the clock's reading when the caller has one
  * @property {() => Uint8Array} output  the bytes of the last SENT/FINISHED poll
  * @property {(entry: any) => (object | undefined)} next  the delivery a poll would send now, for the hook
  * @property {(entry: any, delivery: object) => void} hook  runs the listener's onMessage (throws on refusal)
@@ -126,9 +127,9 @@ export class StreamDriver {
     this.#enqueue(chunk);
   }
 
-  /** The reader waited and something changed: poll again. */
-  wake() {
-    if (!this.closed) this.#poll();
+  /** The reader waited and something changed: poll again. @param {number} [now] the clock */
+  wake(now) {
+    if (!this.closed) this.#poll(now);
   }
 
   /** Closes the stream without asking the core (its instance trapped and was replaced): the
@@ -157,7 +158,8 @@ export class StreamDriver {
     this.#close();
   }
 
-  #poll() {
+  /** @param {number} [now] the clock, when the caller read it */
+  #poll(now) {
     if (this.closed) return;
     this.fed = false;
     this.parked = false;
@@ -168,7 +170,7 @@ export class StreamDriver {
       if (typeof this.entry.listener.onMessage === "function") {
         ({ code, bytes } = this.#pollHooked());
       } else {
-        code = this.port.poll(this.entry, ALL_FRAMES);
+        code = this.port.poll(this.entry, ALL_FRAMES, now);
         if (code === SENT || code === FINISHED) bytes = this.port.output();
       }
     } catch (error) {
@@ -339,7 +341,7 @@ export class NodeSink extends StreamDriver {
     // Room for more: ask again, as a reader that waits would. After a shared chunk that only
     // parks the sink (no poll); after a poll's bytes it polls again, from a microtask.
     if (this.fed) this.pull();
-    else queueMicrotask(() => this.pull());
+    else afterTask(() => this.pull());
   }
 
   end() {

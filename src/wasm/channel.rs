@@ -378,12 +378,17 @@ impl RawChannel {
     }
 
     /// Runs a flush; returns how many words the woken keys take packed
-    /// (`crate::pack::pack_flush`), which are at `keysAt()` until the next call into the core.
+    /// (`crate::pack::pack_flush`), which are at `keysAt()` until the next call into the core,
+    /// or 0 when it woke nothing (most flushes after a broadcast nobody waited for).
     /// The shared chunk is at `sharedAt()`.
     pub fn flush(&mut self, now: f64) -> usize {
         reuse(&mut self.flush.shared);
         self.inner.flush(now as u64, &mut self.flush);
-        pack_flush(&self.flush, &mut self.keys);
+        if self.flush.is_empty() {
+            self.keys.clear();
+        } else {
+            pack_flush(&self.flush, &mut self.keys);
+        }
         self.keys.len()
     }
 

@@ -774,6 +774,7 @@ export class WorkerPool {
   constructor(moduleUrlOrTasks: string | URL | Tasks, options?: PoolOptions);
   readonly size: number;
   readonly inline: boolean;
+  /** Tasks not started yet: waiting here, or sent ahead to a worker that runs another first. */
   readonly queued: number;
   /** @throws TaskError (worker-side name/message/stack; named DataCloneError when the payload or transfer list cannot be posted), WorkerCrashError, QueueOverflowError, PoolClosedError, the signal's reason */
   run<T = unknown>(task: string, payload?: unknown, options?: RunOptions): Promise<T>;

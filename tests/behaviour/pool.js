@@ -23,6 +23,45 @@ test("busy tasks spread over the workers", async (lib, ctx) => {
   await pool.close();
 }, { workersOnly: true });
 
+test("a worker runs its tasks one at a time and in order, async ones too", async (lib, ctx) => {
+  const pool = ctx.pool({ size: 1 });
+  // The pool sends a worker its next task before the current one ends: the worker must still
+  // not start it early (an async task yields to the worker's event loop while it waits).
+  const order = [];
+  const runs = [1, 2, 3].map((n) => pool.run("overlap", { ms: 30 }).then((most) => { order.push(n); return most; }));
+  equal(await Promise.all(runs), [1, 1, 1], "tasks running at once, as each saw it:");
+  equal(order, [1, 2, 3]);
+  await pool.close();
+});
+
+test("a task with a signal waits for an idle worker, so aborting it withdraws it", async (lib, ctx) => {
+  const pool = ctx.pool({ size: 1 });
+  const before = await pool.run("marks");
+  const running = pool.run("spin", { ms: 200 });
+  const abort = new AbortController();
+  const waiting = pool.run("mark", null, { signal: abort.signal });
+  equal(pool.queued, 1, "the task behind the running one:");
+  abort.abort();
+  equal(pool.queued, 0, "after the abort:");
+  // Without a signal, the next task is sent ahead to the busy worker: it still counts as queued.
+  const ahead = pool.run("square", 3);
+  equal(pool.queued, 1, "a task sent ahead:");
+  equal((await failure(waiting)).name, "AbortError");
+  equal([await running, await ahead], [200, 9]);
+  equal(await pool.run("marks"), before, "the aborted task never ran:");
+  await pool.close();
+});
+
+test("a worker that dies hands the tasks waiting behind its own to a new worker", async (lib, ctx) => {
+  const pool = ctx.pool({ size: 1 });
+  await pool.run("square", 1);
+  const dying = pool.run("crash");
+  const behind = [pool.run("square", 5), pool.run("square", 6)];
+  await rejects(dying, lib.WorkerCrashError);
+  equal(await settles(Promise.all(behind), 10_000, "the tasks behind the crash"), [25, 36]);
+  await pool.close();
+}, { workersOnly: true });
+
 test("a throwing task rejects with the worker-side name, message and stack", async (lib, ctx) => {
   const pool = ctx.pool({ size: 1 });
   const error = await failure(pool.run("fail", { message: "too big" }));

@@ -4,6 +4,9 @@
 import { Channel, serve, transfer } from "../../dist/web.js";
 
 const worker = Math.random().toString(36).slice(2);
+/** Tasks of this worker running now (overlap), and the marks left by `mark`. */
+let active = 0;
+let marks = 0;
 
 function fnv(bytes) {
   let hash = 0x811c9dc5;
@@ -48,6 +51,20 @@ export const tasks = {
     for (let i = 0; i < bytes.length; i += 1) bytes[i] += 1;
     return transfer({ buffer, sum: fnv(bytes) }, [buffer]);
   },
+  /** Waits `ms` (async): returns how many tasks of this worker ran at once meanwhile. */
+  overlap: async ({ ms }) => {
+    active += 1;
+    let most = active;
+    for (let waited = 0; waited < ms; waited += 5) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      most = Math.max(most, active);
+    }
+    active -= 1;
+    return most;
+  },
+  /** Leaves a mark in this worker; `marks` counts them. */
+  mark: () => (marks += 1),
+  marks: () => marks,
   double: (n) => n * 2,
   noop: () => null,
   /** Never settles (aborting it, or terminate(), must still let the pool go on). */

@@ -182,7 +182,11 @@ export function serve(tasks) {
           post({ kind: "init-failed", error: describe(error) });
         }
       } else if (message?.kind === "run") {
-        previous = previous.then(() => run(message));
+        // `run` answers every outcome; should posting the answer throw, the error is raised
+        // outside the chain (the worker's error: the pool replaces it) and the chain goes on.
+        previous = previous.then(() => run(message)).catch((error) => {
+          setTimeout(() => { throw error; }, 0);
+        });
       }
     });
   };
@@ -396,7 +400,7 @@ export class WorkerPool {
     } else if (message.kind === "init-failed") {
       return this.#crash(slot, new WorkerCrashError(`worker could not load the wasm: ${message.error.message}`));
     } else {
-      // Normally the oldest; none for a task aborted after the worker had started it.
+      // The oldest (a worker answers in order); none if it was settled meanwhile.
       const at = slot.jobs.findIndex((job) => job.id === message.id);
       if (at >= 0) {
         const [job] = slot.jobs.splice(at, 1);

@@ -446,10 +446,10 @@ export class WorkerPool {
       this.#queue.splice(at, 1);
       this.#settle(job, null, /** @type {AbortSignal} */ (job.signal).reason);
     } else if (job.slot?.release) {
-      // Inline, the function cannot be stopped: it runs on unobserved and the queue moves on.
-      const slot = job.slot;
+      // Inline (the slot is this task's own): the function cannot be stopped, so it runs on
+      // unobserved and the queue moves on.
       this.#settle(job, null, /** @type {AbortSignal} */ (job.signal).reason);
-      if (slot.job === job) slot.release();
+      job.slot.release();
     } else if (job.slot && job.slot.jobs[0] === job) {
       // Running (a task with a signal is only sent to an idle worker): only ending the worker
       // stops it.

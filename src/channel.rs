@@ -242,10 +242,18 @@ impl Flush {
 }
 
 /// The hasher of the listener map. Its keys are the channel's own sequence numbers, never chosen
-/// by a client, so a multiplicative (Fibonacci) hash spreads them well enough, at a fraction of
-/// SipHash's cost on every per-listener lookup (poll, rewait, flush).
+/// by a client, so no keyed hash is needed (SipHash would cost on every per-listener lookup:
+/// poll, rewait, flush). The low 25 bits of the hash are the key itself, so the table places
+/// keys in key order (modulo its size) and a pass over it walks the listeners in the order they
+/// were registered, as [`Channel::flush`] hands them out; the top 7 bits of each 32-bit half,
+/// which the table keeps as a tag to tell entries of a group apart, come from a multiplicative
+/// (Fibonacci) hash of the key.
 #[derive(Default)]
 struct KeyHasher(u64);
+
+/// The bits of [`KeyHasher`]'s hash that come from the mixed key (hashbrown's tag is the top 7
+/// bits of the hash's low 32 bits on 32-bit targets and of all 64 on 64-bit ones).
+const TAG_BITS: u64 = 0xFE00_0000_FE00_0000;
 
 impl Hasher for KeyHasher {
     fn write(&mut self, bytes: &[u8]) {
@@ -255,7 +263,8 @@ impl Hasher for KeyHasher {
     }
 
     fn write_u32(&mut self, n: u32) {
-        self.0 = u64::from(n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let mixed = u64::from(n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        self.0 = (mixed & TAG_BITS) | (u64::from(n) & !TAG_BITS);
     }
 
     fn finish(&self) -> u64 {
@@ -1257,4 +1266,35 @@ fn unknown_key(key: ListenerKey) -> Error {
     let mut listener = String::from("#");
     push_display(&mut listener, u64::from(key.0));
     Error::InvalidListener { listener, reason: "no such listener in this channel" }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The listener map places keys in key order, so the passes over it (a broadcast's fan-out,
+    /// which lists the streams it wakes) walk listeners as they were registered and the flush's
+    /// sort finds them sorted; and the tags of neighbouring keys differ, so a lookup does not
+    /// compare against every entry of a group.
+    #[test]
+    fn the_listener_map_iterates_in_key_order() {
+        let mut map: HashMap<u32, (), BuildHasherDefault<KeyHasher>> = HashMap::default();
+        for key in 1000..3000 {
+            map.insert(key, ());
+        }
+        let order: Vec<u32> = map.keys().copied().collect();
+        let mut sorted = order.clone();
+        sorted.sort_unstable();
+        let runs = order.windows(2).filter(|pair| pair.first() > pair.get(1)).count();
+        assert!(runs <= 1, "two ascending runs at most (the table wraps), got {} breaks", runs);
+        assert_eq!(order.len(), sorted.len());
+        let tags: std::collections::HashSet<u64> = (0..256u32)
+            .map(|key| {
+                let mut hasher = KeyHasher::default();
+                hasher.write_u32(key);
+                hasher.finish() & TAG_BITS
+            })
+            .collect();
+        assert!(tags.len() > 64, "the tags of 256 neighbouring keys take {} values", tags.len());
+    }
 }

@@ -78,9 +78,13 @@ const TRANSFER = Symbol("eric-sse transfer");
  * worker. The worker still runs them one at a time, in order. A task with an AbortSignal is only
  * sent to an idle worker: one waiting in a worker could not be withdrawn (a worker busy with
  * synchronous work reads its messages only when it is done, and then starts the next task at
- * once), so aborting it would have to end the worker and the task it runs.
+ * once), so aborting it would have to end the worker and the task it runs. And no task is sent
+ * to wait behind one with a signal: aborting that one ends its worker, which may have finished
+ * it and started the next (its answer not read yet), and the next would then run twice.
  */
 const DEPTH = 2;
+/** @param {Job} job */
+const unsignalled = (job) => job.signal === undefined;
 /**
  * The task an inline pool runs now; `release` lets the next one start.
  * @typedef {{ job: Job, release: () => void }} InlineSlot
@@ -346,9 +350,9 @@ export class WorkerPool {
     for (let depth = 1; depth <= DEPTH; depth += 1) {
       for (const slot of this.#slots) {
         // A task whose payload cannot be posted leaves its place free: the next one takes it.
-        // One with a signal waits for an idle worker (DEPTH).
+        // One with a signal waits for an idle worker, and none waits behind one (DEPTH).
         while (this.#queue.length > 0 && slot.ready && slot.jobs.length < depth
-               && (slot.jobs.length === 0 || this.#queue[0].signal === undefined)) {
+               && (slot.jobs.length === 0 || (this.#queue[0].signal === undefined && slot.jobs.every(unsignalled)))) {
           this.#assign(slot, /** @type {Job} */ (this.#queue.shift()));
         }
       }

@@ -52,6 +52,34 @@ test("a task with a signal waits for an idle worker, so aborting it withdraws it
   await pool.close();
 });
 
+test("aborting a task never runs the task behind it twice", async (lib, ctx) => {
+  if (typeof SharedArrayBuffer !== "function") {
+    // Browsers hand out SharedArrayBuffer only to cross-origin isolated pages.
+    equal(globalThis.crossOriginIsolated, false, "no SharedArrayBuffer outside a browser:");
+    return;
+  }
+  const pool = ctx.pool({ size: 1 });
+  try {
+    await pool.run("square", 1);
+    const counter = new SharedArrayBuffer(4);
+    const abort = new AbortController();
+    const first = pool.run("spin", { ms: 100 }, { signal: abort.signal });
+    const behind = pool.run("count", { counter });
+    await tick(20);
+    // The worker finishes `first` at 100 ms; the owner reads its answer only after this turn,
+    // in which the abort ends the worker. Had `behind` been sent to wait in that worker, it
+    // would have run there already and would run again on the replacement.
+    const end = Date.now() + 300;
+    while (Date.now() < end) { /* keep the owner from reading the worker's answers */ }
+    abort.abort();
+    equal((await failure(first)).name, "AbortError");
+    await behind;
+    equal(Atomics.load(new Int32Array(counter), 0), 1, "times the task behind ran:");
+  } finally {
+    await pool.close();
+  }
+}, { workersOnly: true });
+
 test("a worker that dies hands the tasks waiting behind its own to a new worker", async (lib, ctx) => {
   const pool = ctx.pool({ size: 1 });
   await pool.run("square", 1);

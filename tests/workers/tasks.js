@@ -62,6 +62,8 @@ export const tasks = {
     active -= 1;
     return most;
   },
+  /** Adds 1 to the first Int32 of a SharedArrayBuffer: a mark that outlives the worker. */
+  count: ({ counter }) => Atomics.add(new Int32Array(counter), 0, 1) + 1,
   /** Leaves a mark in this worker; `marks` counts them. */
   mark: () => (marks += 1),
   marks: () => marks,

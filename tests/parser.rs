@@ -490,6 +490,65 @@ fn every_short_byte_sequence_decodes_as_the_spec_decoder_does() {
 }
 
 #[test]
+fn runs_of_tiny_events_parse_as_the_rules_say_on_every_path() {
+    // Blocks of one short data line, back to back (the block path reads each from one 16-byte
+    // block of its value), mixed with what must leave that loop: values of 14 bytes and more,
+    // CR or CRLF line ends, non-ASCII text, two data lines, an id, a type, a comment.
+    let mut rng = Rng(11);
+    for _ in 0..40 {
+        let (mut input, mut expected, mut last_id) = (String::new(), Vec::new(), String::new());
+        for _ in 0..rng.below(80) {
+            let value: String = (0..rng.below(19)).map(|_| ['7', 'a', ' ', ':', '{', '"'][rng.below(6)]).collect();
+            match rng.below(12) {
+                0 => {
+                    // No space after the colon: a space the value starts with is the one dropped.
+                    input += &format!("data:{value}\n\n");
+                    expected.push(ev("message", value.strip_prefix(' ').unwrap_or(&value), &last_id));
+                }
+                1 => {
+                    input += &format!("data: {value}\r\n\r\n");
+                    expected.push(ev("message", &value, &last_id));
+                }
+                2 => {
+                    input += &format!("data: {value}\n\r\n");
+                    expected.push(ev("message", &value, &last_id));
+                }
+                3 => {
+                    input += &format!("data: {value}é\n\n");
+                    expected.push(ev("message", &format!("{value}é"), &last_id));
+                }
+                4 => {
+                    input += &format!("data: {value}\ndata: 2\n\n");
+                    expected.push(ev("message", &format!("{value}\n2"), &last_id));
+                }
+                5 => {
+                    let id_value = rng.below(3).to_string();
+                    input += &format!("id: {id_value}\ndata: {value}\n\n");
+                    if id_value != last_id {
+                        expected.push(id(&id_value));
+                        last_id = id_value;
+                    }
+                    expected.push(ev("message", &value, &last_id));
+                }
+                6 => {
+                    input += &format!("event: t\ndata: {value}\n\n");
+                    expected.push(ev("t", &value, &last_id));
+                }
+                7 => {
+                    input += &format!(": {value}\n");
+                    expected.push(Got::Comment(value));
+                }
+                _ => {
+                    input += &format!("data: {value}\n\n");
+                    expected.push(ev("message", &value, &last_id));
+                }
+            }
+        }
+        check(input.as_bytes(), &expected);
+    }
+}
+
+#[test]
 fn random_streams_parse_alike_on_every_path() {
     // Bytes drawn from what SSE is made of, with invalid UTF-8 and long runs, in random
     // chunkings and under random limits.

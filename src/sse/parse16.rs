@@ -27,7 +27,7 @@
 //! handed out. The text and the index are scratch, overwritten by the next feed.
 
 use super::parse::{split_field, strip_bom, Item};
-use super::transcode::{assign, find_line_end, same, transcode, transcode_all, Units, BLOCK};
+use super::transcode::{assign, find_line_end, same, short_events, transcode, transcode_all, Units, BLOCK};
 
 /// The tags of the index (see the module docs).
 pub mod tag {
@@ -201,6 +201,14 @@ impl Utf16Parser {
                 self.blank();
                 0
             } else if unlimited && !self.discarding && rest.starts_with(b"data:") {
+                if !self.scalar && !self.has_data && !self.id_dirty && !self.kind_in_block {
+                    // Many tiny events cost little more than their bytes.
+                    let used = short_events(rest, &mut self.out, &mut self.index, tag::EVENT_MESSAGE);
+                    if used > 0 {
+                        at += used;
+                        continue;
+                    }
+                }
                 let value_at = if rest.get(5) == Some(&b' ') { 6 } else { 5 };
                 let mark = self.out.len();
                 if self.has_data {

@@ -116,6 +116,45 @@ pub(crate) fn transcode(src: &[u8], out: &mut Units, scalar: bool) -> Option<usi
 /// memory on wasm32).
 const NONE: usize = usize::MAX;
 
+/// Blocks of one short data line (`data:`, at most 14 bytes of ASCII, LF LF), back to back from
+/// the start of `src`: each value is widened into `out` from one 16-byte block and its range
+/// appended to `index` after `tag`. Returns the bytes used: 0 when `src` does not start with
+/// one. The loop keeps its state in locals (the text's length, the index entries in batches),
+/// so the stores into `out` do not make it reload them. Block path only.
+pub(crate) fn short_events(src: &[u8], out: &mut Units, index: &mut Vec<u32>, tag: u32) -> usize {
+    const BATCH: usize = 3 * 16;
+    let mut batch = [0u32; BATCH];
+    let mut filled = 0;
+    let mut len = out.len;
+    let mut at = 0;
+    while let Some(line) = src.get(at..) {
+        let value_at = match line {
+            [b'd', b'a', b't', b'a', b':', b' ', ..] => 6,
+            [b'd', b'a', b't', b'a', b':', ..] => 5,
+            _ => break,
+        };
+        let Some(block) = line.get(value_at..).and_then(<[u8]>::first_chunk::<16>) else { break };
+        let Some(room) = out.buf.get_mut(len..).and_then(<[u16]>::first_chunk_mut::<16>) else { break };
+        let (ends, high) = lanes::widen(block, room);
+        let end = ends.trailing_zeros() as usize;
+        if block.get(end..end + 2) != Some(b"\n\n".as_slice()) || (high.trailing_zeros() as usize) < end {
+            break;
+        }
+        let Some(entry) = batch.get_mut(filled..filled + 3) else { break };
+        entry.copy_from_slice(&[tag, len as u32, (len + end) as u32]);
+        filled += 3;
+        len += end;
+        at += value_at + end + 2;
+        if filled == BATCH {
+            index.extend_from_slice(&batch);
+            filled = 0;
+        }
+    }
+    out.len = len;
+    index.extend_from_slice(batch.get(..filled).unwrap_or_default());
+    at
+}
+
 /// Appends all of `text` to `out` as UTF-16, its line ends included (the channel binding's
 /// deliveries).
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]

@@ -27,6 +27,12 @@ const PIECE = 65536;
 const STRING_PIECE = 16384;
 
 const encoder = new TextEncoder();
+/** Words of an index copy kept for reuse: what an index of one 16 KiB chunk of tiny events takes. */
+const INDEX_KEEP = 8192;
+/** A copy of the index out of wasm memory, reused by every parser while none is delivering. */
+let indexCopy = new Uint32Array(0);
+/** Deliveries in progress (a handler may feed a parser again; a nested one copies apart). */
+let delivering = 0;
 /**
  * @param {string} message
  * @param {"line-too-long" | "event-too-long"} type
@@ -151,8 +157,21 @@ export function createParser(handlers) {
     const head = mem.words;
     const text = textAt(head[header], head[header + 1]);
     const start = head[header + 2] >>> 2;
-    // A copy: a handler may feed again or grow wasm memory while we read.
-    deliver(text, head.slice(start, start + words), handlers, state, failures);
+    // A copy: a handler may feed again or grow wasm memory while we read. Outside a delivery
+    // (no handler running) the shared copy is free, and an index that fits takes it.
+    const source = head.subarray(start, start + words);
+    let index;
+    if (delivering === 0 && words <= INDEX_KEEP) {
+      if (indexCopy.length === 0) indexCopy = new Uint32Array(INDEX_KEEP);
+      index = indexCopy.subarray(0, words);
+      index.set(source);
+    } else index = source.slice();
+    delivering += 1;
+    try {
+      deliver(text, index, handlers, state, failures);
+    } finally {
+      delivering -= 1;
+    }
   };
   /** @param {Uint8Array} bytes @param {Failure[]} failures */
   const feedBytes = (bytes, failures) => {

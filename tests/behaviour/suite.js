@@ -674,6 +674,25 @@ test("createParser reports lines over maxLineBytes", (lib) => {
   equal(seen, ["ok"], "the rest of the chunk was still delivered:");
 });
 
+test("a handler that feeds parsers, this one too, leaves the rest of its chunk intact", (lib) => {
+  const chunk = (tag, n) => utf8.encode(Array.from({ length: n }, (_, i) => `data: ${tag}${i}\n\n`).join(""));
+  const outer = [];
+  const inner = [];
+  const other = lib.createParser({ onEvent: (e) => inner.push(e.data) });
+  const parser = lib.createParser({
+    onEvent: (e) => {
+      outer.push(e.data);
+      // Another parser, then this one, fed from inside a delivery.
+      if (e.data === "a1") other.feed(chunk("longer b", 50));
+      if (e.data === "a2") parser.feed(chunk("longer c", 3));
+    },
+  });
+  parser.feed(chunk("a", 50));
+  const as = Array.from({ length: 50 }, (_, i) => `a${i}`);
+  equal(outer, [...as.slice(0, 3), "longer c0", "longer c1", "longer c2", ...as.slice(3)]);
+  equal(inner, Array.from({ length: 50 }, (_, i) => `longer b${i}`));
+});
+
 test("createParser refuses bad arguments and reset() starts a new stream", (lib) => {
   throws(() => lib.createParser({}), TypeError);
   throws(() => lib.createParser({ onEvent() {}, maxLineBytes: -1 }), lib.InvalidOptionError);

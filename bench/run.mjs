@@ -50,8 +50,10 @@ async function fanout(n, m) {
       : { figure: "", ratio: "", bytes: "", phase: "" };
     row(`Fan-out ${n.toLocaleString("en-US")}×${m} (${schedule})`,
       `eric-sse ${rate(d, r.eric.ms)}, better-sse ${rate(d, r.better.ms)}, naive JS ${rate(d, r.naive.ms)}${pull.figure} deliveries`,
-      `${fmt(vsBetter)}× better-sse, ${fmt(vsNaive, 2)}× naive${pull.ratio}`, "≥ 20× better-sse, > 1× naive",
-      vsBetter >= 20 && vsNaive > 1,
+      // The goals (issue 15): paced ≥ 1× naive; burst > 1× naive and ≥ 20× better-sse.
+      `${fmt(vsBetter)}× better-sse, ${fmt(vsNaive, 2)}× naive${pull.ratio}`,
+      paced ? "≥ 1× naive" : "≥ 20× better-sse, > 1× naive",
+      paced ? vsNaive >= 1 : vsBetter >= 20 && vsNaive > 1,
       `bytes read: ${r.eric.check} / ${r.better.check} / ${r.naive.check}${pull.bytes}; the times include opening the ${n.toLocaleString("en-US")} streams ` +
       `(ours send \`retry:\` first; naive sends nothing); from the first broadcast to the last byte alone: eric-sse ${fmt(phase.eric, 0)} ms, ` +
       `naive ${fmt(phase.naive, 0)} ms (${fmt(phase.naive / phase.eric, 2)}× naive), better-sse ${fmt(phase.better, 0)} ms${pull.phase}`);

@@ -505,14 +505,6 @@ fn runs_of_tiny_events_parse_as_the_rules_say_on_every_path() {
                     input += &format!("data:{value}\n\n");
                     expected.push(ev("message", value.strip_prefix(' ').unwrap_or(&value), &last_id));
                 }
-                1 => {
-                    input += &format!("data: {value}\r\n\r\n");
-                    expected.push(ev("message", &value, &last_id));
-                }
-                2 => {
-                    input += &format!("data: {value}\n\r\n");
-                    expected.push(ev("message", &value, &last_id));
-                }
                 3 => {
                     input += &format!("data: {value}é\n\n");
                     expected.push(ev("message", &format!("{value}é"), &last_id));
@@ -538,8 +530,10 @@ fn runs_of_tiny_events_parse_as_the_rules_say_on_every_path() {
                     input += &format!(": {value}\n");
                     expected.push(Got::Comment(value));
                 }
-                _ => {
-                    input += &format!("data: {value}\n\n");
+                n => {
+                    // Mostly LF LF; CRLF CRLF and LF CRLF end the same event.
+                    let ends = ["\r\n\r\n", "\n\r\n"].get(n - 1).unwrap_or(&"\n\n");
+                    input += &format!("data: {value}{ends}");
                     expected.push(ev("message", &value, &last_id));
                 }
             }

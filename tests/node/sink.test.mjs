@@ -166,7 +166,10 @@ async function checkCadence(sinks) {
     ok(sink.times.length >= 1, "every sink got a keep-alive");
     for (let i = 1; i < sink.times.length; i += 1) {
       const gap = sink.times[i] - sink.times[i - 1];
-      ok(gap >= sink.keepAliveMs - 2, `a keep-alive ${gap.toFixed(1)} ms after the last, every ${sink.keepAliveMs} ms asked`);
+      // Each write is timed here, after the core decided at its own reading of the clock: a test
+      // process preempted in between (other suites share the 2 cores) shortens the next gap by
+      // that much. A fifth of the cadence still tells 30, 50 and 80 ms apart.
+      ok(gap >= sink.keepAliveMs * 0.8, `a keep-alive ${gap.toFixed(1)} ms after the last, every ${sink.keepAliveMs} ms asked`);
     }
   }
 }

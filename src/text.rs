@@ -63,7 +63,7 @@ mod tests {
     #[test]
     fn decimal_round_trips_through_text() {
         // Every power of ten and its neighbours (the carries and the zero-padded groups of
-        // nine past u32), both sides of u32::MAX, an epoch in ms, and the extremes.
+        // eight past u32), both sides of u32::MAX, an epoch in ms, and the extremes.
         let powers = (0..20).flat_map(|k| {
             let p = 10u64.pow(k);
             [p - 1, p, p + 1, p.saturating_mul(3).saturating_add(7)]

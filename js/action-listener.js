@@ -17,6 +17,7 @@ import { Listener } from "./listener.js";
 const isReply = (reply) => reply !== null && typeof reply === "object" && typeof /** @type {any} */ (reply).type === "string";
 
 export class ActionListener extends Listener {
+  static get name() { return "ActionListener"; } // minification renames the class
   /** @type {Map<string, Action>} */
   #actions = new Map();
   /** Messages whose type has no action. @type {((message: Delivery) => void) | undefined} */

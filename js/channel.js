@@ -38,6 +38,7 @@ const NUMBER_OPTIONS = [
  * @template [P=any]
  */
 export class Channel {
+  static get name() { return "Channel"; } // minification renames the class
   /** @type {RawChannel} the core channel of the current instance (see #raw) */
   #current;
   /** What #current's own message ids start with (its `idPrefix`). */

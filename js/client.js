@@ -16,6 +16,7 @@ const HIGH_WATER = 1024;
 const HIGH_WATER_CHARS = 16 * 1024 * 1024;
 
 export class SseClient extends EventSource {
+  static get name() { return "SseClient"; } // minification renames the class
   /** Events to iterate, from #head on (those before it were taken: undefined). @type {Array<SseEvent | undefined>} */
   #queue = [];
   #head = 0;

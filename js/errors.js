@@ -1,8 +1,9 @@
 // Every error class the package throws, in one file, and the one place where core errors become
 // them: `coreError`, which the wasm bindings import and call for every refusal of the Rust core.
-// Each class's `name` and `status` (the HTTP status the hub answers with) are literals returned
-// by prototype getters: minifiers cannot rename them, the hub's JSON stays stable, and classes a
-// bundle does not use (the pool's) are side-effect free, so tree-shaking drops them.
+// Each class's name (a static getter, which an error's `name` reads) and `status` (the HTTP
+// status the hub answers with) are literals returned by getters: minifiers cannot rename them,
+// the hub's JSON and Node's printing stay stable, and classes a bundle does not use (the pool's)
+// are side-effect free, so tree-shaking drops them.
 
 /** The base of every error eric-sse throws. */
 export class EricSseError extends Error {
@@ -10,7 +11,9 @@ export class EricSseError extends Error {
   constructor(message, options) {
     super(message, options);
   }
-  get name() { return "EricSseError"; }
+  static get name() { return "EricSseError"; }
+  /** The class's name (each class says it: minification renames classes). */
+  get name() { return this.constructor.name; }
   /** The HTTP status the hub answers with for this error. @returns {number | undefined} */
   get status() { return 500; }
 }
@@ -19,63 +22,63 @@ export class EricSseError extends Error {
 // ---- raised by the Rust core (names: src/error.rs `names`) ----
 /** deliverNext found the queue empty. */
 export class NoMessagesError extends EricSseError {
-  get name() { return "NoMessagesError"; }
+  static get name() { return "NoMessagesError"; }
   get status() { return 404; }
 }
 /** No such listener, a malformed id, or a call that does not fit the listener's state. */
 export class InvalidListenerError extends EricSseError {
-  get name() { return "InvalidListenerError"; }
+  static get name() { return "InvalidListenerError"; }
   get status() { return 404; }
 }
 /** A listener with this id is already registered. */
 export class ListenerExistsError extends InvalidListenerError {
-  get name() { return "ListenerExistsError"; }
+  static get name() { return "ListenerExistsError"; }
   get status() { return 409; }
 }
 /** No such channel, or a malformed channel id. */
 export class InvalidChannelError extends EricSseError {
-  get name() { return "InvalidChannelError"; }
+  static get name() { return "InvalidChannelError"; }
   get status() { return 404; }
 }
 /** A channel with this id already exists. */
 export class ChannelExistsError extends InvalidChannelError {
-  get name() { return "ChannelExistsError"; }
+  static get name() { return "ChannelExistsError"; }
   get status() { return 409; }
 }
 /** A message type, payload, id, command or SSE field that cannot be sent as it is. */
 export class InvalidMessageFormatError extends EricSseError {
-  get name() { return "InvalidMessageFormatError"; }
+  static get name() { return "InvalidMessageFormatError"; }
   get status() { return 400; }
 }
 /** An option that is not of its kind or range. */
 export class InvalidOptionError extends EricSseError {
-  get name() { return "InvalidOptionError"; }
+  static get name() { return "InvalidOptionError"; }
   get status() { return 400; }
 }
 /** A listener's queue is full (policy "error") or it was cut off for overflowing (policy "disconnect"). */
 export class QueueOverflowError extends EricSseError {
-  get name() { return "QueueOverflowError"; }
+  static get name() { return "QueueOverflowError"; }
   get status() { return 429; }
 }
 /** The channel ended (notifyEnd) and accepts no more messages. */
 export class ChannelClosedError extends EricSseError {
-  get name() { return "ChannelClosedError"; }
+  static get name() { return "ChannelClosedError"; }
   get status() { return 409; }
 }
 /** Holding this would pass the instance's memory budget (setMemoryBudget). */
 export class MemoryLimitError extends EricSseError {
-  get name() { return "MemoryLimitError"; }
+  static get name() { return "MemoryLimitError"; }
   get status() { return 503; }
 }
 
 // ---- the hub's protocol (NotFound, MethodNotAllowed and PayloadTooLarge come from the core) ----
 /** An error the hub answers with: `status` and a JSON body `{ error: { name, message } }`. */
 export class HubError extends EricSseError {
-  get name() { return "HubError"; }
+  static get name() { return "HubError"; }
   get status() { return 500; }
 }
 export class NotFoundError extends HubError {
-  get name() { return "NotFoundError"; }
+  static get name() { return "NotFoundError"; }
   get status() { return 404; }
 }
 export class MethodNotAllowedError extends HubError {
@@ -84,30 +87,30 @@ export class MethodNotAllowedError extends HubError {
     super(message);
     this.allow = allow;
   }
-  get name() { return "MethodNotAllowedError"; }
+  static get name() { return "MethodNotAllowedError"; }
   get status() { return 405; }
 }
 export class PayloadTooLargeError extends HubError {
-  get name() { return "PayloadTooLargeError"; }
+  static get name() { return "PayloadTooLargeError"; }
   get status() { return 413; }
 }
 export class UnauthorizedError extends HubError {
-  get name() { return "UnauthorizedError"; }
+  static get name() { return "UnauthorizedError"; }
   get status() { return 401; }
 }
 export class ForbiddenError extends HubError {
-  get name() { return "ForbiddenError"; }
+  static get name() { return "ForbiddenError"; }
   get status() { return 403; }
 }
 export class LimitExceededError extends HubError {
-  get name() { return "LimitExceededError"; }
+  static get name() { return "LimitExceededError"; }
   get status() { return 429; }
 }
 
 // ---- backplanes ----
 /** The engine behind a channel (Redis, a Durable Object, …) refused or could not be reached (503). */
 export class BackplaneError extends EricSseError {
-  get name() { return "BackplaneError"; }
+  static get name() { return "BackplaneError"; }
   get status() { return 503; }
 }
 
@@ -123,7 +126,7 @@ export class ParseError extends EricSseError {
     this.type = type;
     this.limit = limit;
   }
-  get name() { return "ParseError"; }
+  static get name() { return "ParseError"; }
   get status() { return 400; }
 }
 /** The client gave up: a status other than 200, a wrong content type, or maxRetries. */
@@ -139,7 +142,7 @@ export class ConnectionError extends EricSseError {
     /** @type {number | undefined} */
     this.attempts = attempts;
   }
-  get name() { return "ConnectionError"; }
+  static get name() { return "ConnectionError"; }
 }
 
 // ---- the worker pool ----
@@ -152,24 +155,24 @@ export class TaskError extends EricSseError {
     this.remoteStack = stack;
     if (stack) this.stack = stack;
   }
-  get name() { return "TaskError"; }
+  static get name() { return "TaskError"; }
   get status() { return 500; }
 }
 /** The worker running the task died or trapped; the pool replaced it. */
 export class WorkerCrashError extends EricSseError {
-  get name() { return "WorkerCrashError"; }
+  static get name() { return "WorkerCrashError"; }
   get status() { return 500; }
 }
 /** The pool was closed or terminated. */
 export class PoolClosedError extends EricSseError {
-  get name() { return "PoolClosedError"; }
+  static get name() { return "PoolClosedError"; }
   get status() { return 503; }
 }
 
 // ---- loading ----
 /** The API was used before the WebAssembly module was loaded (`await init()`). */
 export class NotInitializedError extends EricSseError {
-  get name() { return "NotInitializedError"; }
+  static get name() { return "NotInitializedError"; }
   get status() { return 500; }
 }
 /**
@@ -177,12 +180,12 @@ export class NotInitializedError extends EricSseError {
  * rebuild themselves empty on their next call (503).
  */
 export class WasmTrapError extends EricSseError {
-  get name() { return "WasmTrapError"; }
+  static get name() { return "WasmTrapError"; }
   get status() { return 503; }
 }
 /** The .wasm could not be fetched, read or compiled; the message names the URL tried. */
 export class WasmLoadError extends EricSseError {
-  get name() { return "WasmLoadError"; }
+  static get name() { return "WasmLoadError"; }
   get status() { return 500; }
 }
 

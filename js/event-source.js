@@ -61,6 +61,7 @@ export const hook = /** @type {const} */ ({ event: EVENT, failed: FAILED, closed
  * `eventsource` package's ErrorEvent.
  */
 export class SseErrorEvent extends Event {
+  static get name() { return "SseErrorEvent"; } // minification renames the class
   /** @param {unknown} error @param {number} [retryInMs] */
   constructor(error, retryInMs) {
     super("error");
@@ -252,6 +253,7 @@ function sleep(ms, wake) {
  * false), `maxEventBytes` (default 16 MiB), `maxLineBytes` (default: maxEventBytes), `signal`.
  */
 export class EventSource extends /** @type {SseEventTarget} */ (EventTarget) {
+  static get name() { return "EventSource"; } // minification renames the class
   static CONNECTING = CONNECTING;
   static OPEN = OPEN;
   static CLOSED = CLOSED;

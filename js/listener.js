@@ -16,6 +16,7 @@ export let bindListener = () => {};
 export let boundEntry = () => null;
 
 export class Listener {
+  static get name() { return "Listener"; } // minification renames the class
   /** Before registration only: the running flag the core takes on registration. */
   #running = true;
   /** @type {((message: import("./message.js").Delivery) => void) | undefined} */

@@ -9,6 +9,7 @@ import { InvalidMessageFormatError } from "./errors.js";
  * @template [P=unknown]
  */
 export class Message {
+  static get name() { return "Message"; } // minification renames the class
   /** @param {string} type @param {P} [payload] */
   constructor(type, payload) {
     this.type = type;
@@ -23,6 +24,7 @@ export class Message {
  * @extends {Message<P>}
  */
 export class SignedMessage extends Message {
+  static get name() { return "SignedMessage"; } // minification renames the class
   /** @param {string} senderId @param {string} type @param {P} [payload] */
   constructor(senderId, type, payload) {
     super(type, payload);

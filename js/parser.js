@@ -243,6 +243,7 @@ export function createParser(handlers) {
  * @extends {TransformStream<Uint8Array | string, import("../index.js").SseEvent>}
  */
 export class SseParserStream extends TransformStream {
+  static get name() { return "SseParserStream"; } // minification renames the class
   /** @param {import("../index.js").SseParserStreamOptions} [options] */
   constructor({ onRetry, onComment, onId, onError, maxLineBytes, maxEventBytes, lastEventId } = {}) {
     /** @type {import("../index.js").Parser} made in start(), before the first chunk */

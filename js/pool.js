@@ -241,6 +241,7 @@ async function spawn(url) {
 }
 
 export class WorkerPool {
+  static get name() { return "WorkerPool"; } // minification renames the class
   /** @type {string | URL | undefined} */
   #url;
   /** @type {import("../index.js").Tasks | null} */

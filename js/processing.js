@@ -5,6 +5,7 @@ import { Channel } from "./channel.js";
 import { WorkerPool } from "./pool.js";
 
 export class DataProcessingChannel extends Channel {
+  static get name() { return "DataProcessingChannel"; } // minification renames the class
   #pool;
   #task;
   #maxWorkers;

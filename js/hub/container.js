@@ -4,6 +4,7 @@ import { ChannelExistsError, InvalidChannelError } from "../errors.js";
 
 /** @template {{ id: string, notifyEnd(): void, ended?: boolean }} C */
 export class ChannelContainer {
+  static get name() { return "ChannelContainer"; } // minification renames the class
   /** @type {Map<string, C>} */
   #channels = new Map();
 

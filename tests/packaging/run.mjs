@@ -393,6 +393,8 @@ async function checkSubpaths(report, label, cmd, args, options) {
     out.channelHasHub === false && out.clientHasChannel === false, run.out.slice(-800));
   report(`${label}: the main entry and both subpaths share one instance and one set of classes`,
     out.sameClasses === true && out.crossInstanceof === true && out.oneInstance === true && out.parsed === true, run.out.slice(-800));
+  report(`${label}: minified, every exported class keeps its name, and errors and channels print by it`,
+    out.classes >= 30 && out.misnamed?.length === 0 && out.printed?.join("|") === "QueueOverflowError: full|Channel", run.out.slice(-800));
 }
 
 async function typeProjects(report) {

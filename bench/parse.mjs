@@ -2,7 +2,9 @@
 // three generated streams of different shapes (bench/fixtures.mjs: ours, mixed, tiny) in 16 KiB
 // chunks. eventsource-parser takes strings, so its pipeline includes a streaming TextDecoder, as
 // a real bytes-in consumer needs. Both must produce the same events (count and characters).
+import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { createParser as esParser } from "eventsource-parser";
 import { createParser } from "eric-sse";
 import { fixture, runOurs, runTheirs } from "./fixtures.mjs";
@@ -86,7 +88,31 @@ export async function benchParseSplit({ megabytes = 8, rounds = 9 } = {}) {
   return results;
 }
 
+/**
+ * `benchParse` and `benchParseSplit` in a process of their own (node --expose-gc, as `npm run
+ * bench`): the scenarios before them leave V8's young generation grown to its maximum (128 MB
+ * after the 10,000-stream fan-outs), and allocating event objects in a nursery that large
+ * touches cold memory at every event: both parsers slow by 35–50% and the ratio moves with
+ * the order of the scenarios (bench/NOTES.md). A fresh process is how a client parses.
+ * @param {{ megabytes: number, rounds: number, splitRounds: number }} options
+ * @returns {{ parse: Awaited<ReturnType<typeof benchParse>>, split: Awaited<ReturnType<typeof benchParseSplit>> }}
+ */
+export function benchParseApart({ megabytes, rounds, splitRounds }) {
+  const result = spawnSync(process.execPath, ["--expose-gc", fileURLToPath(import.meta.url), "--json", String(megabytes), String(rounds), String(splitRounds)],
+    { encoding: "utf8", maxBuffer: 1 << 24 });
+  if (result.status !== 0) throw new Error(`bench/parse.mjs --json failed: ${result.stderr.slice(-2000)}`);
+  return JSON.parse(result.stdout);
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
+  const json = process.argv.indexOf("--json");
+  if (json >= 0) {
+    const [megabytes, rounds, splitRounds] = process.argv.slice(json + 1, json + 4).map(Number);
+    const parse = await benchParse({ megabytes, rounds });
+    const split = await benchParseSplit({ megabytes, rounds: splitRounds });
+    process.stdout.write(JSON.stringify({ parse, split }));
+    process.exit(0);
+  }
   if (process.argv.includes("--split")) {
     for (const r of await benchParseSplit()) console.log(r.name, JSON.stringify(r, (k, v) => (typeof v === "number" ? Math.round(v * 10) / 10 : v)));
     process.exit(0);

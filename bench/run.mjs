@@ -11,7 +11,7 @@ import {
 import { fmt, median, sideBySide } from "./lib.mjs";
 import { benchDurable } from "./durable.mjs";
 import { benchCallgrind, CALLGRIND_SETUP } from "./callgrind.mjs";
-import { SHAPES, benchParse, benchParseSplit } from "./parse.mjs";
+import { SHAPES, benchParseApart } from "./parse.mjs";
 import { benchPayload } from "./payload.mjs";
 import { benchPool } from "./pool.mjs";
 import { benchRedis } from "./redis.mjs";
@@ -205,14 +205,15 @@ await scenario("Payloads", async () => {
       r.deliverNextVsRoundTrip >= 0.5 && r.same);
   }
 });
-for (const r of await benchParse({ rounds: quick ? 2 : 7 })) {
+const parsed = benchParseApart({ megabytes: quick ? 2 : 8, rounds: quick ? 2 : 7, splitRounds: quick ? 2 : 9 });
+for (const r of parsed.parse) {
   row(`Parse ${fmt(r.megabytes, 0)} MB, bytes → events, 16 KiB chunks — ${r.title}`,
     `eric-sse createParser ${fmt(r.ours.mbps)} MB/s; eventsource-parser 4.1.3 (+ streaming TextDecoder) ${fmt(r.theirs.mbps)} MB/s`,
     `${fmt(r.ratio, 2)}× eventsource-parser`, "≥ 2× eventsource-parser", r.ratio >= 2 && r.same,
     `${r.check}; instructions per byte: \`npm run bench:callgrind\``);
 }
 await scenario("Parse, where the time per event goes", async () => {
-  for (const r of await benchParseSplit({ megabytes: quick ? 2 : 8, rounds: quick ? 2 : 9 })) {
+  for (const r of parsed.split) {
     row(`Parse, time per event — ${SHAPES[r.name]}`,
       `eric-sse ${fmt(r.full, 1)} ns: wasm parse ${fmt(r.wasm, 1)}, the chunk's string and index copy ${fmt(r.text, 1)}, `
         + `events (object, slices, handler call) ${fmt(r.delivery, 1)}; eventsource-parser ${fmt(r.theirs, 1)} ns`,

@@ -56,6 +56,7 @@ function parseError(message, type, limit) {
 function deliver(text, index, handlers, state, failures) {
   const end = index.length;
   let i = 0;
+  let id = state.id;
   try {
     while (i < end) {
       const at = i;
@@ -63,18 +64,18 @@ function deliver(text, index, handlers, state, failures) {
       i += tag === EVENT_TYPED ? 5 : 3;
       switch (tag) {
         case EVENT_MESSAGE:
-          handlers.onEvent({ type: "message", data: text.slice(index[at + 1], index[at + 2]), lastEventId: state.id });
+          handlers.onEvent({ type: "message", data: text.slice(index[at + 1], index[at + 2]), lastEventId: id });
           break;
         case EVENT_SAME:
-          handlers.onEvent({ type: state.type, data: text.slice(index[at + 1], index[at + 2]), lastEventId: state.id });
+          handlers.onEvent({ type: state.type, data: text.slice(index[at + 1], index[at + 2]), lastEventId: id });
           break;
         case EVENT_TYPED:
           state.type = text.slice(index[at + 3], index[at + 4]);
-          handlers.onEvent({ type: state.type, data: text.slice(index[at + 1], index[at + 2]), lastEventId: state.id });
+          handlers.onEvent({ type: state.type, data: text.slice(index[at + 1], index[at + 2]), lastEventId: id });
           break;
         case ID:
-          state.id = text.slice(index[at + 1], index[at + 2]);
-          handlers.onId?.(state.id);
+          state.id = id = text.slice(index[at + 1], index[at + 2]);
+          handlers.onId?.(id);
           break;
         case RETRY:
           handlers.onRetry?.(index[at + 1] + index[at + 2] * HIGH);

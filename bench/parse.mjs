@@ -90,10 +90,9 @@ export async function benchParseSplit({ megabytes = 8, rounds = 9 } = {}) {
 
 /**
  * `benchParse` and `benchParseSplit` in a process of their own (node --expose-gc, as `npm run
- * bench`): the scenarios before them leave V8's young generation grown to its maximum (128 MB
- * after the 10,000-stream fan-outs), and allocating event objects in a nursery that large
- * touches cold memory at every event: both parsers slow by 35–50% and the ratio moves with
- * the order of the scenarios (bench/NOTES.md). A fresh process is how a client parses.
+ * bench`): run after the 10,000-stream fan-outs in one process, both parsers are 20–50% slower
+ * per event, even after a gc(), so the ratio moved with the order of the scenarios
+ * (bench/NOTES.md). A fresh process is how a client parses.
  * @param {{ megabytes: number, rounds: number, splitRounds: number }} options
  * @returns {{ parse: Awaited<ReturnType<typeof benchParse>>, split: Awaited<ReturnType<typeof benchParseSplit>> }}
  */

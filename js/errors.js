@@ -12,8 +12,17 @@ export class EricSseError extends Error {
     super(message, options);
   }
   static get name() { return "EricSseError"; }
-  /** The class's name (each class says it: minification renames classes). */
-  get name() { return this.constructor.name; }
+  /**
+   * The name of the nearest eric-sse class (each says it with a static getter, as minification
+   * renames classes): an app's subclass of one reads as the class it extends.
+   */
+  get name() {
+    let type = this.constructor;
+    while (typeof type === "function" && type !== EricSseError && typeof Object.getOwnPropertyDescriptor(type, "name")?.get !== "function") {
+      type = Object.getPrototypeOf(type);
+    }
+    return typeof type === "function" ? type.name : "EricSseError";
+  }
   /** The HTTP status the hub answers with for this error. @returns {number | undefined} */
   get status() { return 500; }
 }

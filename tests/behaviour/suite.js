@@ -103,6 +103,10 @@ test("errors are exported Error subclasses with their name", (lib) => {
     const e = new lib[name]("x");
     ok(e instanceof Error && e instanceof lib.EricSseError, `${name} extends Error`);
     equal(e.name, name);
+    equal(lib[name].name, name);
+    // An app's subclass reads as the class it extends (the hub's JSON and clients match on it).
+    const Mine = class extends lib[name] {};
+    equal(new Mine("x").name, name);
   }
 });
 

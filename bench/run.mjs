@@ -156,7 +156,7 @@ function sizes() {
   const size = benchSize({ quick });
   const kb = (n) => `${fmt(n / 1024)} KB`;
   row("Size: .wasm", `${kb(size.wasm.raw)} raw, ${kb(size.wasm.zipped)} gzipped`, "", "≤ 40 KB gzipped (issue 6)", size.wasm.zipped <= 40 * 1024,
-    "one .wasm for every entry: the core, the hub's decoder and the SIMD128 parser (opt-level 3; see Cargo.toml)");
+    "one .wasm for every entry: the core, the hub's decoder and the SIMD128 parser (opt-level 2; see Cargo.toml)");
   const entry = (name, e) => `${name} ${kb(e.zipped)} (${e.files} files, ${kb(e.raw)} raw)`;
   row("Size: JS each entry loads in Node (dist/, each file gzipped)",
     [entry("eric-sse/channel", size.entries.channel), entry("eric-sse/client", size.entries.client), entry("eric-sse", size.entries.full)].join("; "),

@@ -24,16 +24,20 @@ const TRANSFER = Symbol("eric-sse transfer");
  * @typedef {{ kind: "init", module: WebAssembly.Module | null } | { kind: "run", id: number, task: string, payload: unknown }} ToWorker
  */
 /**
- * What a worker posts back: `fatal` when a WebAssembly trap left it unusable.
+ * What a worker posts back: `fatal` when a WebAssembly trap left it unusable; `crashed` when an
+ * error escaped the worker's code (a Web Worker says so itself, in order with its answers).
  * @typedef {{ kind: "ready" } | { kind: "init-failed", error: Described }
  *   | { kind: "done", id: number, value: unknown, fatal?: undefined }
- *   | { kind: "failed", id: number, error: Described, fatal: boolean }} FromWorker
+ *   | { kind: "failed", id: number, error: Described, fatal: boolean }
+ *   | { kind: "crashed", error: Described }} FromWorker
  */
 /**
  * One worker, whichever kind (spawn() adapts Web Workers and worker_threads to it).
  * @typedef {object} Handle
  * @property {(message: ToWorker, list?: readonly object[]) => void} post
- * @property {(onMessage: (message: FromWorker) => void, onCrash: (error: WorkerCrashError) => void) => void} listen
+ * @property {(onMessage: (message: FromWorker) => void, onCrash: (error: WorkerCrashError, early?: boolean) => void) => void} listen
+ *   `early`: the crash is reported apart from the worker's messages and may overtake answers it
+ *   posted before it (a Web Worker's `error` event)
  * @property {() => unknown} terminate
  */
 /**
@@ -83,6 +87,11 @@ const TRANSFER = Symbol("eric-sse transfer");
  * it and started the next (its answer not read yet), and the next would then run twice.
  */
 const DEPTH = 2;
+/**
+ * How long a Web Worker's `error` event waits for the worker's own report of the crash, which
+ * comes in order with its answers (the event may overtake them): ms.
+ */
+const EARLY_CRASH_WAIT_MS = 100;
 /** @param {Job} job */
 const unsignalled = (job) => job.signal === undefined;
 /**
@@ -196,8 +205,22 @@ export function serve(tasks) {
   };
   if (typeof WorkerGlobalScope !== "undefined" && globalThis instanceof WorkerGlobalScope
       && typeof globalThis.postMessage === "function") {
-    setup((m, list) => /** @type {WorkerScope} */ (globalThis).postMessage(m, /** @type {Transferable[]} */ (list ?? [])),
-      (fn) => { globalThis.onmessage = (e) => fn(e.data); });
+    /** @type {(message: FromWorker, list?: readonly object[]) => void} */
+    const post = (m, list) => /** @type {WorkerScope} */ (globalThis).postMessage(m, /** @type {Transferable[]} */ (list ?? []));
+    setup(post, (fn) => { globalThis.onmessage = (e) => fn(e.data); });
+    // The owner's `error` event may come before answers posted earlier (it travels apart from
+    // messages), and the pool would fail a finished task and send the running one to another
+    // worker: said here, the crash comes after them. The event goes on to the owner as before;
+    // one the worker's own code handled (preventDefault, in a listener added before serve())
+    // is not a crash, as in Node, where an error caught by `uncaughtException` ends nothing.
+    globalThis.addEventListener("error", (event) => {
+      if (event.defaultPrevented) return;
+      try {
+        post({ kind: "crashed", error: describe(event.error ?? event.message) });
+      } catch {
+        // Nothing can be posted: the owner's `error` event still reports the crash.
+      }
+    });
   } else if (isNode()) {
     const { isMainThread, parentPort } = workerThreads();
     if (!isMainThread && parentPort) setup((m, list) => parentPort.postMessage(m, /** @type {NodeTransferList} */ (list ?? [])), (fn) => parentPort.on("message", fn));
@@ -220,7 +243,7 @@ async function spawn(url) {
         worker.onerror = (e) => {
           e.preventDefault?.();
           onCrash(new WorkerCrashError(`worker ${String(url)} failed: ${e.message || "it did not load"} (a worker module `
-            + "that imports packages must be bundled: Vite `?worker&url`, esbuild a second entry point)"));
+            + "that imports packages must be bundled: Vite `?worker&url`, esbuild a second entry point)"), true);
         };
         worker.onmessageerror = () => onCrash(new WorkerCrashError("a message from the worker could not be read"));
       },
@@ -233,8 +256,15 @@ async function spawn(url) {
     post: (m, list) => worker.postMessage(m, /** @type {NodeTransferList} */ (list ?? [])),
     listen: (onMessage, onCrash) => {
       worker.on("message", onMessage);
-      worker.on("error", (error) => onCrash(new WorkerCrashError(`worker failed: ${error.message}`, { cause: error })));
-      worker.on("exit", (code) => onCrash(new WorkerCrashError(`worker exited with code ${code}`)));
+      // An uncaught error comes on Node's internal port, possibly before answers the worker
+      // posted earlier; `exit` comes after all of them (Node hands out the worker's messages
+      // first), so the crash is handled there, where the task it ran is the one still waiting.
+      /** @type {Error | undefined} */
+      let failure;
+      worker.on("error", (error) => { failure ??= error; });
+      worker.on("exit", (code) => onCrash(failure
+        ? new WorkerCrashError(`worker failed: ${failure.message}`, { cause: failure })
+        : new WorkerCrashError(`worker exited with code ${code}`)));
     },
     terminate: () => worker.terminate(),
   };
@@ -376,7 +406,12 @@ export class WorkerPool {
     spawn(/** @type {string | URL} */ (this.#url)).then((handle) => {
       if (slot.dead) return handle.terminate();
       slot.handle = handle;
-      handle.listen((message) => this.#message(slot, message), (error) => this.#crash(slot, error));
+      handle.listen((message) => this.#message(slot, message), (error, early) => {
+        // A worker that started says it crashed in order with its answers (serve()); an early
+        // report waits for that (one that did not load has no task to get wrong).
+        if (early && slot.ready) setTimeout(() => this.#crash(slot, error), EARLY_CRASH_WAIT_MS);
+        else this.#crash(slot, error);
+      });
       handle.post({ kind: "init", module: this.module });
     }).catch((error) => this.#crash(slot, new WorkerCrashError(`worker could not start: ${error?.message}`, { cause: error })));
   }
@@ -404,6 +439,8 @@ export class WorkerPool {
       slot.ready = true;
     } else if (message.kind === "init-failed") {
       return this.#crash(slot, new WorkerCrashError(`worker could not load the wasm: ${message.error.message}`));
+    } else if (message.kind === "crashed") {
+      return this.#crash(slot, new WorkerCrashError(`worker failed: ${message.error.message}`));
     } else {
       // The oldest (a worker answers in order); none if it was settled meanwhile.
       const at = slot.jobs.findIndex((job) => job.id === message.id);

@@ -4,6 +4,10 @@
 import { Channel, serve, transfer } from "../../dist/web.js";
 
 const worker = Math.random().toString(36).slice(2);
+/** Posts a message to the owner past serve(): a Web Worker's own, worker_threads' port. */
+const postRaw = typeof WorkerGlobalScope !== "undefined" && globalThis instanceof WorkerGlobalScope
+  ? (message) => globalThis.postMessage(message)
+  : (message) => globalThis.process?.getBuiltinModule?.("node:worker_threads")?.parentPort?.postMessage(message);
 /** Tasks of this worker running now (overlap), and the marks left by `mark`. */
 let active = 0;
 let marks = 0;
@@ -29,6 +33,11 @@ export const tasks = {
     return channel.deliverNext(listener.id);
   },
   fail: ({ message }) => { throw new RangeError(message); },
+  /** Posts `n` messages the pool does not know (it ignores them) before answering `n`. */
+  flood: ({ n }) => {
+    for (let i = 0; i < n; i += 1) postRaw({ kind: "noise" });
+    return n;
+  },
   crash: () => {
     setTimeout(() => { throw new Error("the worker blew up"); }, 0);
     return new Promise(() => {});

@@ -239,11 +239,27 @@ export function createParser(handlers) {
 }
 
 /**
+ * The global TransformStream, looked up at the first construction rather than at import:
+ * reading it makes Node load all of its streams (about 2 ms of a cold import), which an app
+ * that never makes an SseParserStream should not pay. Constructing through it makes a real
+ * TransformStream with the subclass's prototype, whose chain reaches TransformStream's from then
+ * on (before that there is no instance to ask), so it works as `extends TransformStream` does.
+ * @type {new (transformer: Transformer<Uint8Array | string, import("../index.js").SseEvent>)
+ *   => TransformStream<Uint8Array | string, import("../index.js").SseEvent>}
+ */
+const LazyTransformStream = /** @type {any} */ (function LazyTransformStream(/** @type {unknown[]} */ ...args) {
+  if (Object.getPrototypeOf(LazyTransformStream.prototype) !== TransformStream.prototype) {
+    Object.setPrototypeOf(LazyTransformStream.prototype, TransformStream.prototype);
+    Object.setPrototypeOf(LazyTransformStream, TransformStream);
+  }
+  return Reflect.construct(TransformStream, args, new.target);
+});
+
+/**
  * Bytes (or strings) in, `{ type, data, lastEventId }` events out, for `pipeThrough`. A
  * ParseError goes to `onError` when given, else errors the stream.
- * @extends {TransformStream<Uint8Array | string, import("../index.js").SseEvent>}
  */
-export class SseParserStream extends TransformStream {
+export class SseParserStream extends LazyTransformStream {
   static get name() { return "SseParserStream"; } // minification renames the class
   /** @param {import("../index.js").SseParserStreamOptions} [options] */
   constructor({ onRetry, onComment, onId, onError, maxLineBytes, maxEventBytes, lastEventId } = {}) {

@@ -729,6 +729,28 @@ test("SseParserStream turns a channel's SSE bytes back into events", async (lib)
   ]);
 });
 
+test("SseParserStream is a TransformStream, and so is a subclass's instance", async (lib) => {
+  // It reaches TransformStream through a base that looks the global up when one is first made.
+  class Counting extends lib.SseParserStream {
+    constructor() {
+      super({ onComment: () => { this.comments += 1; } });
+      this.comments = 0;
+    }
+  }
+  const plain = new lib.SseParserStream();
+  ok(plain instanceof TransformStream && plain instanceof lib.SseParserStream, "instanceof TransformStream and SseParserStream");
+  ok(lib.SseParserStream.prototype instanceof TransformStream, "the prototype chain reaches TransformStream");
+  equal(Object.prototype.toString.call(plain), "[object TransformStream]");
+  const counting = new Counting();
+  ok(counting instanceof Counting && counting instanceof lib.SseParserStream && counting instanceof TransformStream, "a subclass's instance");
+  const body = new Response(": one\n: two\ndata: x\n\n").body;
+  const out = body.pipeThrough(counting);
+  ok(out === counting.readable && counting.writable.locked, "pipeThrough takes its readable and writable");
+  const events = [];
+  for await (const e of out) events.push(e.data);
+  equal([events, counting.comments], [["x"], 2]);
+});
+
 tests.push(...hostileTests);
 
 /** The backplane contract against the reference engine, in-process. */

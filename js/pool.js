@@ -223,7 +223,23 @@ export function serve(tasks) {
     });
   } else if (isNode()) {
     const { isMainThread, parentPort } = workerThreads();
-    if (!isMainThread && parentPort) setup((m, list) => parentPort.postMessage(m, /** @type {NodeTransferList} */ (list ?? [])), (fn) => parentPort.on("message", fn));
+    if (!isMainThread && parentPort) {
+      /** @type {(message: FromWorker, list?: readonly object[]) => void} */
+      const post = (m, list) => parentPort.postMessage(m, /** @type {NodeTransferList} */ (list ?? []));
+      setup(post, (fn) => parentPort.on("message", fn));
+      // As above, for worker_threads (the owner would otherwise wait for `exit`) and Bun's Web
+      // Workers (which take this branch). An error the worker's own `uncaughtException` listener
+      // handles ends nothing, so it is not a crash.
+      const { process } = globalThis;
+      process.on("uncaughtExceptionMonitor", (error) => {
+        if (process.listenerCount("uncaughtException") > 0) return;
+        try {
+          post({ kind: "crashed", error: describe(error) });
+        } catch {
+          // Nothing can be posted: the owner still sees the worker end.
+        }
+      });
+    }
   }
   return tasks;
 }

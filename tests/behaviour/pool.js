@@ -5,7 +5,8 @@
 import { equal, failure, ok, rejects, seq, settles, tick } from "./assert.js";
 
 export const poolTests = [];
-const test = (name, fn, { workersOnly = false } = {}) => poolTests.push({ name, fn, workersOnly });
+/** `notUnderBunTest`: why `bun test` cannot run it (it still runs in Node, Deno and Chromium). */
+const test = (name, fn, { workersOnly = false, notUnderBunTest = "" } = {}) => poolTests.push({ name, fn, workersOnly, notUnderBunTest });
 
 test("run returns results, and the wasm works inside the workers", async (lib, ctx) => {
   const pool = ctx.pool({ size: 2 });
@@ -110,6 +111,21 @@ test("a worker that crashes fails the task it ran, never the one it finished bef
     }
   }
 }, { workersOnly: true });
+
+test("an error the worker's own code handles is not a crash: the worker goes on", async (lib, ctx) => {
+  // Node and Bun: an `uncaughtException` listener; Web Workers: preventDefault() in an `error`
+  // listener added before serve() (tests/workers/tasks.js).
+  const pool = ctx.pool({ size: 1 });
+  const worker = await pool.run("whoami");
+  equal(await settles(pool.run("handled"), 10_000, "the task whose error was handled"), "handled");
+  equal(await pool.run("whoami"), worker, "the same worker after it:");
+  await pool.close();
+}, {
+  workersOnly: true,
+  // Under `bun test` a worker's uncaught error skips its process listeners and goes straight to
+  // the owner (under `bun run` they take it, as in Node).
+  notUnderBunTest: "bun test hands a worker's uncaught errors to the owner past its uncaughtException listeners",
+});
 
 test("a throwing task rejects with the worker-side name, message and stack", async (lib, ctx) => {
   const pool = ctx.pool({ size: 1 });

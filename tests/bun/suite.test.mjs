@@ -27,6 +27,6 @@ test("the package name resolves to the node entry under Bun", () => {
 
 const tasksUrl = new URL("../workers/tasks.js", import.meta.url);
 const poolCtx = { inline: false, pool: (options) => new lib.WorkerPool(tasksUrl, options) };
-for (const { name, fn } of poolTests) test(`pool: ${name}`, () => fn(lib, poolCtx), 20_000);
+for (const { name, fn, notUnderBunTest } of poolTests) test.skipIf(Boolean(notUnderBunTest))(`pool: ${name}`, () => fn(lib, poolCtx), 20_000);
 const inlineCtx = { inline: true, pool: (options) => new lib.WorkerPool(tasks, options) };
 for (const { name, fn, workersOnly } of poolTests) test.skipIf(Boolean(workersOnly))(`pool inline: ${name}`, () => fn(lib, inlineCtx));

@@ -4,10 +4,14 @@
 import { Channel, serve, transfer } from "../../dist/web.js";
 
 const worker = Math.random().toString(36).slice(2);
+const web = typeof WorkerGlobalScope !== "undefined" && globalThis instanceof WorkerGlobalScope;
 /** Posts a message to the owner past serve(): a Web Worker's own, worker_threads' port. */
-const postRaw = typeof WorkerGlobalScope !== "undefined" && globalThis instanceof WorkerGlobalScope
+const postRaw = web
   ? (message) => globalThis.postMessage(message)
   : (message) => globalThis.process?.getBuiltinModule?.("node:worker_threads")?.parentPort?.postMessage(message);
+const HANDLED = "handled by the worker";
+// A Web Worker's code handles an error in an `error` listener added before serve().
+if (web) globalThis.addEventListener("error", (event) => { if (event.error?.message === HANDLED) event.preventDefault(); });
 /** Tasks of this worker running now (overlap), and the marks left by `mark`. */
 let active = 0;
 let marks = 0;
@@ -38,6 +42,20 @@ export const tasks = {
     for (let i = 0; i < n; i += 1) postRaw({ kind: "noise" });
     return n;
   },
+  /** Throws where nothing catches it, and the worker's own handler takes it (not a crash). */
+  handled: () => new Promise((resolve) => {
+    if (web) {
+      const seen = (event) => {
+        if (event.error?.message !== HANDLED) return;
+        globalThis.removeEventListener("error", seen);
+        setTimeout(() => resolve("handled"), 20);
+      };
+      globalThis.addEventListener("error", seen);
+    } else {
+      globalThis.process.once("uncaughtException", () => setTimeout(() => resolve("handled"), 20));
+    }
+    setTimeout(() => { throw new Error(HANDLED); }, 0);
+  }),
   crash: () => {
     setTimeout(() => { throw new Error("the worker blew up"); }, 0);
     return new Promise(() => {});

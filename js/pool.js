@@ -25,7 +25,7 @@ const TRANSFER = Symbol("eric-sse transfer");
  */
 /**
  * What a worker posts back: `fatal` when a WebAssembly trap left it unusable; `crashed` when an
- * error escaped the worker's code (a Web Worker says so itself, in order with its answers).
+ * error escaped the worker's code (serve() says so itself, in order with the answers before it).
  * @typedef {{ kind: "ready" } | { kind: "init-failed", error: Described }
  *   | { kind: "done", id: number, value: unknown, fatal?: undefined }
  *   | { kind: "failed", id: number, error: Described, fatal: boolean }

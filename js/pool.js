@@ -165,8 +165,10 @@ function compiledModule() {
  */
 export function serve(tasks) {
   /**
+   * Answers the owner's messages; returns what reports an uncaught error of the worker's code.
    * @param {(message: FromWorker, list?: readonly object[]) => void} post
    * @param {(onMessage: (message: ToWorker) => void) => void} listen
+   * @returns {(error: unknown) => void}
    */
   const setup = (post, listen) => {
     // Runs go one at a time, in the order they came (the pool sends the next before this one
@@ -202,42 +204,38 @@ export function serve(tasks) {
         });
       }
     });
+    // Said in order with the answers before it: the owner's own signal of the crash travels
+    // apart from messages and may overtake them (the pool would fail a finished task and send
+    // the running one to another worker).
+    return (error) => {
+      try {
+        post({ kind: "crashed", error: describe(error) });
+      } catch {
+        // Nothing can be posted: the owner still sees the worker fail or end.
+      }
+    };
   };
   if (typeof WorkerGlobalScope !== "undefined" && globalThis instanceof WorkerGlobalScope
       && typeof globalThis.postMessage === "function") {
-    /** @type {(message: FromWorker, list?: readonly object[]) => void} */
-    const post = (m, list) => /** @type {WorkerScope} */ (globalThis).postMessage(m, /** @type {Transferable[]} */ (list ?? []));
-    setup(post, (fn) => { globalThis.onmessage = (e) => fn(e.data); });
-    // The owner's `error` event may come before answers posted earlier (it travels apart from
-    // messages), and the pool would fail a finished task and send the running one to another
-    // worker: said here, the crash comes after them. The event goes on to the owner as before;
-    // one the worker's own code handled (preventDefault, in a listener added before serve())
-    // is not a crash, as in Node, where an error caught by `uncaughtException` ends nothing.
+    const crashed = setup((m, list) => /** @type {WorkerScope} */ (globalThis).postMessage(m, /** @type {Transferable[]} */ (list ?? [])),
+      (fn) => { globalThis.onmessage = (e) => fn(e.data); });
+    // The event goes on to the owner as before. One the worker's own code handled
+    // (preventDefault, in a listener added before serve()) is not a crash, as in Node, where an
+    // error caught by `uncaughtException` ends nothing.
     globalThis.addEventListener("error", (event) => {
-      if (event.defaultPrevented) return;
-      try {
-        post({ kind: "crashed", error: describe(event.error ?? event.message) });
-      } catch {
-        // Nothing can be posted: the owner's `error` event still reports the crash.
-      }
+      if (!event.defaultPrevented) crashed(event.error ?? event.message);
     });
   } else if (isNode()) {
     const { isMainThread, parentPort } = workerThreads();
     if (!isMainThread && parentPort) {
-      /** @type {(message: FromWorker, list?: readonly object[]) => void} */
-      const post = (m, list) => parentPort.postMessage(m, /** @type {NodeTransferList} */ (list ?? []));
-      setup(post, (fn) => parentPort.on("message", fn));
-      // As above, for worker_threads (the owner would otherwise wait for `exit`) and Bun's Web
-      // Workers (which take this branch). An error the worker's own `uncaughtException` listener
-      // handles ends nothing, so it is not a crash.
+      const crashed = setup((m, list) => parentPort.postMessage(m, /** @type {NodeTransferList} */ (list ?? [])),
+        (fn) => parentPort.on("message", fn));
+      // worker_threads (whose owner would otherwise wait for `exit`) and Bun's Web Workers (which
+      // take this branch). An error the worker's own `uncaughtException` listener handles ends
+      // nothing, so it is not a crash.
       const { process } = globalThis;
       process.on("uncaughtExceptionMonitor", (error) => {
-        if (process.listenerCount("uncaughtException") > 0) return;
-        try {
-          post({ kind: "crashed", error: describe(error) });
-        } catch {
-          // Nothing can be posted: the owner still sees the worker end.
-        }
+        if (process.listenerCount("uncaughtException") === 0) crashed(error);
       });
     }
   }

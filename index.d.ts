@@ -483,7 +483,10 @@ export type SseClientListener<E> = ((this: EventSource, event: E) => void) | { h
  * (`for await`, which closes it when the loop ends; a failure rejects `next()`).
  */
 export class SseClient extends EventSource implements AsyncIterable<SseEvent> {
+  /** Iterating: `break`, `return()`, `close()` or the signal end the loop at once (queued events are dropped). */
   [Symbol.asyncIterator](): AsyncIterableIterator<SseEvent>;
+  /** What the next request sends; once closed while iterating, the id of the last event the loop took. */
+  readonly lastEventId: string;
 }
 
 /** SSE over fetch with reconnection, Last-Event-ID and backoff. Iterate it or listen to it. */
@@ -556,7 +559,7 @@ export class EventSource extends EventTarget {
   readonly url: string;
   readonly withCredentials: boolean;
   readonly readyState: 0 | 1 | 2;
-  /** Not in the browser's interface: the id sent as Last-Event-ID on reconnection. */
+  /** Not in the browser's interface: the id sent as Last-Event-ID on reconnection; once closed, the last dispatched event's. */
   readonly lastEventId: string;
   /** Not in the browser's interface: the reconnection time in force (ms). */
   readonly retryMs: number;

@@ -11,9 +11,13 @@ export { SseErrorEvent };
 
 /** @typedef {import("../index.js").SseEvent} SseEvent */
 
-/** While iterating, reading pauses when this many events, or this much data, wait. */
+/** While iterating, reading pauses when this many events, or this many characters, wait. */
 const HIGH_WATER = 1024;
 const HIGH_WATER_CHARS = 16 * 1024 * 1024;
+
+/** The characters a queued event holds: its data, id and type (a server may make any of them
+ * long). @param {SseEvent} event */
+const size = (event) => event.data.length + event.lastEventId.length + event.type.length;
 
 export class SseClient extends EventSource {
   static get name() { return "SseClient"; } // minification renames the class
@@ -26,14 +30,22 @@ export class SseClient extends EventSource {
   #failure = null;
   /** @type {Array<(value?: unknown) => void>} */
   #waiters = [];
+  /** The id of the last event the loop took (the last event ID when iteration began). */
+  #takenId = "";
+  /** The loop was left (`return()`): `next()` only says done. */
+  #left = false;
 
   /** @returns {AsyncIterableIterator<SseEvent, undefined>} */
   [Symbol.asyncIterator]() {
+    if (!this.#iterating) this.#takenId = super.lastEventId;
     this.#iterating = true;
     return {
       next: () => this.#next(),
       return: async () => {
+        this.#left = true;
+        this.#failure = null;
         this.close();
+        this.#drop();
         return { done: true, value: undefined };
       },
       [Symbol.asyncIterator]() {
@@ -45,11 +57,13 @@ export class SseClient extends EventSource {
   /** @returns {Promise<IteratorResult<SseEvent, undefined>>} */
   async #next() {
     for (;;) {
+      if (this.#left) return { done: true, value: undefined };
       if (this.#head < this.#queue.length) {
         const value = /** @type {SseEvent} */ (this.#queue[this.#head]);
         this.#queue[this.#head] = undefined;
         this.#head += 1;
-        this.#queuedChars -= value.data.length;
+        this.#queuedChars -= size(value);
+        this.#takenId = value.lastEventId;
         if (this.#head === this.#queue.length) {
           this.#queue = [];
           this.#head = 0;
@@ -67,6 +81,23 @@ export class SseClient extends EventSource {
     }
   }
 
+  /**
+   * The last event ID. Once closed while iterating, the id of the last event the loop took, not
+   * of the events queued after it (which close() drops): a new connection resumed from it gets
+   * those again.
+   */
+  get lastEventId() {
+    return this.#iterating && this.readyState === EventSource.CLOSED ? this.#takenId : super.lastEventId;
+  }
+
+  /** Empties the queue (the loop will not take what is in it). */
+  #drop() {
+    this.#queue = [];
+    this.#head = 0;
+    this.#queuedChars = 0;
+    this.#wakeAll();
+  }
+
   #wakeAll() {
     const waiters = this.#waiters;
     this.#waiters = [];
@@ -76,8 +107,9 @@ export class SseClient extends EventSource {
   /** @param {SseEvent} event @param {string} origin */
   [hook.event]({ type, data, lastEventId }, origin) {
     if (!this.#iterating) return;
-    this.#queue.push({ type, data, lastEventId, origin });
-    this.#queuedChars += data.length;
+    const event = { type, data, lastEventId, origin };
+    this.#queue.push(event);
+    this.#queuedChars += size(event);
     this.#wakeAll();
   }
 
@@ -86,8 +118,12 @@ export class SseClient extends EventSource {
     if (/** @type {{ status?: number } | null | undefined} */ (error)?.status !== 204) this.#failure = error;
   }
 
-  [hook.closed]() {
-    this.#wakeAll();
+  /** @param {boolean} byUser */
+  [hook.closed](byUser) {
+    // close() or the signal ends the loop at once; after a failure the loop first takes the
+    // events that came before it.
+    if (byUser) this.#drop();
+    else this.#wakeAll();
   }
 
   async [hook.drain]() {

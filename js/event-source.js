@@ -151,9 +151,22 @@ function utf8HeaderValue(text) {
   return out;
 }
 
-/** @param {string | null} contentType */
+const MIME_TYPE = /^[!#$%&'*+.^_`|~0-9a-z-]+\/[!#$%&'*+.^_`|~0-9a-z-]+$/;
+
+/**
+ * Whether the Content-Type names text/event-stream, read as Fetch's "extract a MIME type" does
+ * (whatwg/html#7630): a header sent twice arrives joined by commas, and the last valid type
+ * other than *\/* wins.
+ * @param {string | null} contentType
+ */
 function isEventStream(contentType) {
-  return (contentType ?? "").split(";")[0].trim().toLowerCase() === "text/event-stream";
+  let essence = "";
+  // Commas inside quoted parameter values do not split.
+  for (const value of (contentType ?? "").match(/(?:"(?:[^"\\]|\\.)*"?|[^,"])+/g) ?? []) {
+    const type = value.split(";")[0].trim().toLowerCase();
+    if (MIME_TYPE.test(type) && type !== "*/*") essence = type;
+  }
+  return essence === "text/event-stream";
 }
 
 /**
@@ -279,6 +292,9 @@ export class EventSource extends /** @type {SseEventTarget} */ (EventTarget) {
   #handlers = { open: null, message: null, error: null };
   /** @type {(() => void) | null} */
   #onAbort = null;
+  /** The last event ID when the source closed: the parser may still be inside the chunk that a
+   * handler closed it in, and the events after are never dispatched. @type {string | null} */
+  #closedId = null;
 
   /** @param {string | URL} url @param {import("../index.js").EventSourceInit} [eventSourceInitDict] */
   constructor(url, eventSourceInitDict = undefined) {
@@ -295,7 +311,9 @@ export class EventSource extends /** @type {SseEventTarget} */ (EventTarget) {
       onRetry: (ms) => {
         this.#retryMs = ms;
       },
-      onError: (error) => this.#fire(new SseErrorEvent(error)),
+      onError: (error) => {
+        if (this.#state !== CLOSED) this.#fire(new SseErrorEvent(error));
+      },
       maxLineBytes: options.maxLineBytes,
       maxEventBytes: options.maxEventBytes,
       lastEventId: options.lastEventId,
@@ -326,7 +344,7 @@ export class EventSource extends /** @type {SseEventTarget} */ (EventTarget) {
   }
   /** The last event ID string: sent as Last-Event-ID on reconnection. */
   get lastEventId() {
-    return this.#parser.lastEventId;
+    return this.#closedId ?? this.#parser.lastEventId;
   }
   /** The reconnection time in force (the server's `retry`, else `retryMs`). */
   get retryMs() {
@@ -382,20 +400,26 @@ export class EventSource extends /** @type {SseEventTarget} */ (EventTarget) {
 
   /** Aborts the connection (or the wait before the next one); no event fires. */
   close() {
+    this.#close(true);
+  }
+
+  /** @param {boolean} byUser close() or the signal, not a failure */
+  #close(byUser) {
     if (this.#state === CLOSED) return;
+    this.#closedId = this.#parser.lastEventId;
     this.#state = CLOSED;
     this.#controller?.abort();
     this.#wake.current?.();
     if (this.#onAbort) this.#options.signal.removeEventListener("abort", this.#onAbort);
-    this[hook.closed]();
+    this[hook.closed](byUser);
   }
 
   /** An event was dispatched (connect() queues it for iteration). @param {any} _event @param {string} _origin */
   [hook.event](_event, _origin) {}
   /** The connection failed for good. @param {unknown} _error */
   [hook.failed](_error) {}
-  /** The source closed. */
-  [hook.closed]() {}
+  /** The source closed. @param {boolean} _byUser by close() or the signal (not a failure) */
+  [hook.closed](_byUser) {}
   /** Reading may wait here (connect() pauses while its queue is full). @returns {void | Promise<void>} */
   [hook.drain]() {}
 
@@ -553,15 +577,17 @@ export class EventSource extends /** @type {SseEventTarget} */ (EventTarget) {
     const base = clamp(this.#retryMs);
     if (backoff === false || failures <= 1) return base;
     const { factor = 2, maxMs = 30_000, jitter = 0.3 } = backoff ?? {};
-    const grown = Math.max(base, Math.min(maxMs, base * factor ** (failures - 1)));
-    return clamp(Math.round(grown * (1 - jitter * Math.random())));
+    const grown = Math.min(maxMs, base * factor ** (failures - 1));
+    // Never under the reconnection time ("wait a delay equal to the reconnection time", then
+    // optionally more): the jitter comes off the growth only.
+    return clamp(Math.max(base, Math.round(grown * (1 - jitter * Math.random()))));
   }
 
   /** "Fail the connection": CLOSED, then `error`; no reconnection. @param {unknown} error */
   #failConnection(error) {
     if (this.#state === CLOSED) return;
     this[hook.failed](error);
-    this.close();
+    this.#close(false);
     this.#fire(new SseErrorEvent(error));
   }
 }

@@ -321,6 +321,112 @@ test("connect: a custom fetch resolving to something other than a Response fails
   }
 });
 
+/** A custom fetch answering every request with `body` (a string, or a function making a body)
+ * as text/event-stream, or with the given headers. */
+const serving = (body, headers = { "content-type": "text/event-stream" }) => async () =>
+  new Response(typeof body === "function" ? body() : body, { headers: new Headers(headers) });
+
+test("EventSource: close() in a handler: no error for the rest of the chunk, lastEventId is the last dispatched", async (lib) => {
+  const chunk = `id: 1\ndata: a\n\nid: 2\ndata: b\n\n${"x".repeat(300)}\nid: 3\ndata: c\n\n`;
+  const source = new lib.EventSource("http://127.0.0.1/", { fetch: serving(chunk), maxLineBytes: 100 });
+  const seen = [];
+  source.addEventListener("error", (e) => seen.push(`error:${e.error?.name}`));
+  source.onmessage = (e) => {
+    seen.push(`message:${e.data}`);
+    source.close();
+  };
+  await tick(100);
+  equal([seen, source.readyState, source.lastEventId], [["message:a"], 2, "1"]);
+});
+
+test("connect: close(), the signal and return() end the loop at once; lastEventId is the last event taken", async (lib) => {
+  const chunk = Array.from({ length: 500 }, (_, i) => `id: ${i + 1}\ndata: ${i + 1}\n\n`).join("");
+  for (const how of ["close", "abort", "break"]) {
+    const controller = new AbortController();
+    const client = lib.connect("http://127.0.0.1/", { fetch: serving(chunk), signal: controller.signal });
+    const taken = [];
+    for await (const event of client) {
+      taken.push(event.data);
+      if (taken.length === 3) {
+        if (how === "close") client.close();
+        else if (how === "abort") controller.abort();
+        else break;
+      }
+    }
+    equal([how, taken, client.readyState, client.lastEventId], [how, ["1", "2", "3"], 2, "3"]);
+    const resumed = lib.connect("http://127.0.0.1/", { fetch: serving("id: 4\ndata: 4\n\n"), lastEventId: client.lastEventId });
+    for await (const event of resumed) {
+      equal(event.lastEventId, "4");
+      break;
+    }
+  }
+  const client = lib.connect("http://127.0.0.1/", { fetch: serving(chunk) });
+  const it = client[Symbol.asyncIterator]();
+  equal((await it.next()).value.data, "1");
+  await it.return();
+  equal(await it.next(), { done: true, value: undefined }, "next() after return():");
+});
+
+test("connect: long ids and types count towards the queue's bound: reading pauses", async (lib) => {
+  let pulled = 0;
+  const id = "i".repeat(1 << 20);
+  const body = () => new ReadableStream({
+    pull(controller) {
+      pulled += 1;
+      if (pulled > 64) controller.close();
+      else controller.enqueue(new TextEncoder().encode(`id: ${id}${pulled}\ndata: x\n\n`));
+    },
+  }, { highWaterMark: 0 });
+  const client = lib.connect("http://127.0.0.1/", { fetch: serving(body) });
+  const it = client[Symbol.asyncIterator]();
+  equal((await it.next()).value.data, "x");
+  await tick(300);
+  ok(pulled <= 24, `the loop took 1 event and waits; the client read ${pulled} events of 1 Mi-character ids (the bound is 16 Mi characters)`);
+  client.close();
+});
+
+test("connect: the server's retry is the least any reconnection waits, backoff jitter included", async (lib) => {
+  let calls = 0;
+  const client = lib.connect("http://127.0.0.1/", {
+    // The first request opens and sets the reconnection time; the later ones fail.
+    fetch: async (...args) => {
+      calls += 1;
+      if (calls > 1) throw new TypeError("network down");
+      return serving("retry: 60\ndata: x\n\n")(...args);
+    },
+    maxRetries: 3, backoff: { factor: 1, maxMs: 70, jitter: 0.9 },
+  });
+  const delays = [];
+  client.addEventListener("error", (e) => {
+    if (e.retryInMs !== undefined) delays.push(e.retryInMs);
+  });
+  await rejects((async () => {
+    for await (const _ of client);
+  })(), lib.ConnectionError);
+  equal(delays.length, 3);
+  ok(delays.every((ms) => ms === 60), JSON.stringify(delays));
+});
+
+test("EventSource: the Content-Type is read as Fetch reads it: the last valid type wins", async (lib) => {
+  const opens = async (contentType) => {
+    const source = new lib.EventSource("http://127.0.0.1/", {
+      fetch: serving("data: x\n\n", [["content-type", contentType[0]], ...contentType.slice(1).map((t) => ["content-type", t])]),
+    });
+    const got = await new Promise((resolve) => {
+      source.onmessage = () => resolve("open");
+      source.onerror = () => resolve(source.readyState === 2 ? "failed" : "open");
+    });
+    source.close();
+    return got;
+  };
+  equal(await opens(["text/event-stream", "text/event-stream"]), "open", "sent twice:");
+  equal(await opens(["text/plain", "text/event-stream; charset=utf-8"]), "open", "the last wins:");
+  equal(await opens(['text/event-stream; x="a,b"']), "open", "a comma in a quoted parameter:");
+  equal(await opens(["text/event-stream", "*/*"]), "open", "*/* is skipped:");
+  equal(await opens(["text/event-stream", "text/plain"]), "failed", "the last is not SSE:");
+  equal(await opens(["text/event-stream, nonsense"]), "open", "an invalid type is skipped:");
+});
+
 test("connect: a custom fetch gets the URL and a plain-object init it can spread", async (lib, ctx) => {
   const calls = [];
   const client = lib.connect(`${ctx.server}/sse/echo?key=${key()}`, {

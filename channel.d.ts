@@ -6,7 +6,7 @@ export {
   setMemoryBudget, memoryUsage, EricSseError, NoMessagesError, InvalidListenerError,
   ListenerExistsError, InvalidChannelError, ChannelExistsError, InvalidMessageFormatError,
   InvalidOptionError, QueueOverflowError, ChannelClosedError, MemoryLimitError, HubError,
-  NotFoundError, MethodNotAllowedError, PayloadTooLargeError, UnauthorizedError, ForbiddenError,
+  NotFoundError, MethodNotAllowedError, PayloadTooLargeError, UnsupportedMediaTypeError, UnauthorizedError, ForbiddenError,
   LimitExceededError, BackplaneError, ParseError, ConnectionError, TaskError, WorkerCrashError,
   PoolClosedError, NotInitializedError, WasmTrapError, WasmLoadError,
 } from "./index.js";

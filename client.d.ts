@@ -6,7 +6,7 @@ export {
   EricSseError, NoMessagesError, InvalidListenerError, ListenerExistsError, InvalidChannelError,
   ChannelExistsError, InvalidMessageFormatError, InvalidOptionError, QueueOverflowError,
   ChannelClosedError, MemoryLimitError, HubError, NotFoundError, MethodNotAllowedError,
-  PayloadTooLargeError, UnauthorizedError, ForbiddenError, LimitExceededError, BackplaneError,
+  PayloadTooLargeError, UnsupportedMediaTypeError, UnauthorizedError, ForbiddenError, LimitExceededError, BackplaneError,
   ParseError, ConnectionError, TaskError, WorkerCrashError, PoolClosedError, NotInitializedError,
   WasmTrapError, WasmLoadError,
 } from "./index.js";

@@ -193,7 +193,7 @@ export class Channel<T = Json> {
   addListener(): Listener<T>;
   /**
    * @throws ListenerExistsError when the id is taken, InvalidListenerError when it is malformed
-   * (ids are 1–256 visible ASCII characters) or the listener is registered elsewhere.
+   * (ids are 1–256 visible ASCII characters, not "." or "..") or the listener is registered elsewhere.
    */
   registerListener<L extends Listener<any>>(listener: L): L;
   /** @throws InvalidListenerError */
@@ -689,6 +689,8 @@ export class NotFoundError extends HubError { name: "NotFoundError"; }
 export class MethodNotAllowedError extends HubError { name: "MethodNotAllowedError"; readonly allow: string | undefined; }
 /** A body or payload over its limit (413). */
 export class PayloadTooLargeError extends HubError { name: "PayloadTooLargeError"; }
+/** A request body whose Content-Type is not JSON (415). */
+export class UnsupportedMediaTypeError extends HubError { name: "UnsupportedMediaTypeError"; }
 /** authorize answered 401. */
 export class UnauthorizedError extends HubError { name: "UnauthorizedError"; }
 /** authorize refused (403). */

@@ -16,6 +16,7 @@ export {
   NotFoundError,
   MethodNotAllowedError,
   PayloadTooLargeError,
+  UnsupportedMediaTypeError,
   UnauthorizedError,
   ForbiddenError,
   LimitExceededError,

@@ -10,7 +10,7 @@ import { ActionListener } from "./action-listener.js";
 import { Replica, packEntry } from "./backplane/replica.js";
 import { InvalidListenerError, InvalidMessageFormatError, InvalidOptionError } from "./errors.js";
 import { newId, nextEpoch } from "./ids.js";
-import { ACTIONS, FORGET, afterTask, clock } from "./internal.js";
+import { ACTIONS, FORGET, REPLACE, afterTask, clock } from "./internal.js";
 import { Listener, bindListener, boundEntry } from "./listener.js";
 import { Message, SignedMessage, toJson, unpack } from "./message.js";
 import { NodeSink, SseSource } from "./stream.js";
@@ -31,8 +31,13 @@ const NUMBER_OPTIONS = [
  * @property {import("./stream.js").StreamDriver | null} stream
  * @property {(() => void)[] | null} waiters parked iterators
  * @property {boolean} inHook
+ * @property {boolean} removed removeListener was called (not the client leaving)
  * @property {import("./internal.js").Binding} ops the channel's calls for its Listener
  */
+
+/** The headers of every SSE response: no caching, and no buffering in a proxy (nginx buffers
+ * proxied responses unless told `X-Accel-Buffering: no`, holding events back). */
+const SSE_HEADERS = { "content-type": "text/event-stream", "cache-control": "no-cache", "x-accel-buffering": "no" };
 
 /**
  * @template [P=any]
@@ -224,7 +229,7 @@ export class Channel {
       throw trapped(error);
     }
     /** @type {Entry} */
-    const entry = { channel: this, listener, key, stream: null, waiters: null, inHook: false, ops: this.#ops };
+    const entry = { channel: this, listener, key, stream: null, waiters: null, inHook: false, removed: false, ops: this.#ops };
     this.#byId.set(listener.id, entry);
     this.#byKey.set(key, entry);
     bindListener(listener, entry);
@@ -246,6 +251,7 @@ export class Channel {
     let running;
     try {
       running = this.#raw.isRunning(entry.key);
+      entry.removed = true;
       if (entry.stream) entry.stream.stop();
       else {
         this.#raw.remove(entry.key);
@@ -255,6 +261,20 @@ export class Channel {
       throw trapped(error);
     }
     if (!running) entry.listener.stop();
+  }
+
+  /** See internal.js. @param {string} listenerId */
+  [REPLACE](listenerId) {
+    const entry = this.#byId.get(listenerId);
+    const old = entry?.stream;
+    if (!entry || !old) return;
+    try {
+      this.#raw.dropStream(entry.key);
+    } catch (error) {
+      throw trapped(error);
+    }
+    entry.stream = null;
+    old.abandon();
   }
 
   /** @param {string} listenerId */
@@ -449,7 +469,7 @@ export class Channel {
     const entry = this.#entry(listenerId);
     const header = request?.headers["last-event-id"];
     const opening = this.#openStream(entry, lastEventId ?? (typeof header === "string" ? header : undefined));
-    res.writeHead?.(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive", ...headers });
+    res.writeHead?.(200, { ...SSE_HEADERS, connection: "keep-alive", ...headers });
     res.flushHeaders?.();
     const sink = new NodeSink(this.#port, entry, res, opening);
     entry.stream = sink;
@@ -500,7 +520,7 @@ export class Channel {
     });
     const merged = new Headers(headers);
     merged.set("content-type", "text/event-stream");
-    if (!merged.has("cache-control")) merged.set("cache-control", "no-cache");
+    for (const [name, value] of Object.entries(SSE_HEADERS)) if (!merged.has(name)) merged.set(name, value);
     return new Response(body, { status: 200, ...rest, headers: merged });
   }
 
@@ -653,7 +673,7 @@ export class Channel {
     bindListener(entry.listener, null);
     entry.stream = null;
     this.#wakeWaiters(entry);
-    /** @type {any} */ (this)[FORGET]?.(entry.listener);
+    /** @type {any} */ (this)[FORGET]?.(entry.listener, !entry.removed);
   }
 
   /** Flushes once, after the current task: a burst of changes in one turn is one flush. */

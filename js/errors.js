@@ -103,6 +103,11 @@ export class PayloadTooLargeError extends HubError {
   static get name() { return "PayloadTooLargeError"; }
   get status() { return 413; }
 }
+/** A request body that is not JSON (its Content-Type): 415. */
+export class UnsupportedMediaTypeError extends HubError {
+  static get name() { return "UnsupportedMediaTypeError"; }
+  get status() { return 415; }
+}
 export class UnauthorizedError extends HubError {
   static get name() { return "UnauthorizedError"; }
   get status() { return 401; }

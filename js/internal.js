@@ -25,10 +25,18 @@
 export const ACTIONS = Symbol("eric-sse actions");
 
 /**
- * A Channel calls `channel[FORGET](listener)`, when set, each time it forgets a listener (removed,
- * its stream closed or finished): the hub remembers the listener's owner there.
+ * A Channel calls `channel[FORGET](listener, left)`, when set, each time it forgets a listener:
+ * `left` is true when its client left or the core ended its stream, false for removeListener.
+ * The hub remembers the owner of a listener that left, so its client can resume it.
  */
 export const FORGET = Symbol("eric-sse forget");
+
+/**
+ * `channel[REPLACE](listenerId)` ends the listener's open stream, if any, and keeps the listener
+ * and its queue, so a new stream can take over: the hub's `listen` when a client reconnects
+ * before the server noticed its old connection die.
+ */
+export const REPLACE = Symbol("eric-sse replace");
 
 /**
  * The clock the core's timers run on (keep-alives, stream delay): monotonic milliseconds. The

@@ -81,7 +81,7 @@ fn canonical(digits: &str) -> Option<u64> {
 pub const MAX_ID_BYTES: usize = 256;
 
 /// Checks a listener, channel or sender id: 1 to [`MAX_ID_BYTES`] visible ASCII characters
-/// (`!` to `~`), so an id can travel in a URL path segment, an HTTP header and the packed
+/// (`!` to `~`), other than `.` and `..`, so an id can travel in a URL path segment, an HTTP header and the packed
 /// deliveries without escaping or ambiguity.
 ///
 /// # Errors
@@ -96,12 +96,26 @@ pub fn check_id(id: &str) -> Result<(), &'static str> {
     if !id.bytes().all(|b| b.is_ascii_graphic()) {
         return Err("ids are visible ASCII characters (no spaces, control or non-ASCII characters)");
     }
+    if id == "." || id == ".." {
+        // A URL parser drops these path segments (%2E too): the hub's routes could not name it.
+        return Err("ids must not be \".\" or \"..\"");
+    }
     Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dot_segments_are_not_ids() {
+        for bad in [".", ".."] {
+            assert!(check_id(bad).is_err(), "{bad:?}");
+        }
+        for good in ["...", ".a", "a.", "a..b"] {
+            assert_eq!(check_id(good), Ok(()), "{good:?}");
+        }
+    }
 
     #[test]
     fn ids_round_trip_through_their_canonical_text() {

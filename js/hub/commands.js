@@ -10,13 +10,28 @@ import { decodeCommand } from "../../pkg/eric_sse_hub.js";
 import { Channel } from "../channel.js";
 import {
   BackplaneError, ChannelExistsError, EricSseError, ForbiddenError, InvalidChannelError, InvalidListenerError,
-  LimitExceededError, UnauthorizedError,
+  InvalidOptionError, LimitExceededError, UnauthorizedError,
 } from "../errors.js";
 import { newId } from "../ids.js";
-import { FORGET } from "../internal.js";
+import { FORGET, REPLACE } from "../internal.js";
 import { Listener } from "../listener.js";
 import { assertReady } from "../wasm.js";
 import { ChannelContainer } from "./container.js";
+
+/**
+ * `limits[name]`: a non-negative integer or Infinity (an unset environment variable read with
+ * Number() is NaN: refused, not a limit of 0 or none).
+ * @param {Record<string, unknown> | null | undefined} limits
+ * @param {string} name
+ * @param {number} fallback
+ * @returns {number}
+ */
+function limit(limits, name, fallback) {
+  const value = limits?.[name];
+  if (value === undefined) return fallback;
+  if (value === Infinity || (typeof value === "number" && Number.isSafeInteger(value) && value >= 0)) return value;
+  throw new InvalidOptionError(`limits.${name} must be a non-negative integer or Infinity, got ${String(value)}`);
+}
 
 /** How many departed listeners (id → owner) a hub remembers for revival. */
 const DEPARTED = 10_000;
@@ -67,12 +82,15 @@ export class Commands {
    *   backplane?: import("../backplane/memory.js").Backplane,
    * }} options
    */
-  constructor({ authorize, principal, limits = {}, channelOptions = {}, backplane }) {
+  constructor({ authorize, principal, limits, channelOptions = {}, backplane }) {
     this.#options = { authorize, principal, channelOptions, backplane };
+    if (limits !== undefined && limits !== null && typeof limits !== "object") {
+      throw new InvalidOptionError(`limits must be an object, got ${typeof limits}`);
+    }
     this.#max = {
-      bodyBytes: limits.maxBodyBytes ?? 65536,
-      channels: limits.maxChannels ?? 1000,
-      listeners: limits.maxListenersPerChannel ?? 10000,
+      bodyBytes: limit(limits, "maxBodyBytes", 65536),
+      channels: limit(limits, "maxChannels", 1000),
+      listeners: limit(limits, "maxListenersPerChannel", 10000),
     };
   }
 
@@ -152,6 +170,10 @@ export class Commands {
           }
           this.#newListener(channel, principal, l);
           this.#departed.delete(`${c}\n${l}`);
+        } else {
+          // A client that reconnects before the server noticed its old connection die: the new
+          // stream takes over (a refusal would make an EventSource give up for good).
+          /** @type {any} */ (channel)[REPLACE](l);
         }
         return { stream: { channel, listener: l } };
       }
@@ -199,13 +221,18 @@ export class Commands {
   /** @param {string} id */
   #replica(id) {
     const channel = new Channel({ ...this.#options.channelOptions, id, backplane: this.#options.backplane });
-    /** @type {any} */ (channel)[FORGET] = (/** @type {Listener} */ listener) => this.#depart(id, listener);
+    /** @type {any} */ (channel)[FORGET] = (/** @type {Listener} */ listener, /** @type {boolean} */ left) => this.#depart(id, listener, left);
     return channel;
   }
 
   /** @param {string} id */
   async #removeChannel(id) {
-    if (!this.#options.backplane) return this.channels.remove(id);
+    if (!this.#options.backplane) {
+      this.channels.remove(id);
+      // Its listeners left as it ended: none of them comes back.
+      this.#forgetDeparted(id);
+      return;
+    }
     // The engine's end marker ends every replica, this one included.
     if (!(await this.#engine((bp) => bp.remove(id), () => false))) throw new InvalidChannelError(`no channel ${id}`);
   }
@@ -224,9 +251,16 @@ export class Commands {
     return listener.id;
   }
 
+  /** The departed listeners of channel `id` (removed, or made anew): none comes back.
+   * @param {string} id */
+  #forgetDeparted(id) {
+    for (const key of this.#departed.keys()) if (key.startsWith(`${id}\n`)) this.#departed.delete(key);
+  }
+
   /** @param {string | undefined} id */
   async #createChannel(id) {
     const wanted = id ?? newId("channel");
+    this.#forgetDeparted(wanted);
     if (this.#options.backplane) {
       if (!(await this.#engine((bp) => bp.create(wanted), () => true))) throw new ChannelExistsError(`channel ${wanted} already exists`);
       if (this.channels.has(wanted)) this.channels.forget(wanted);
@@ -237,19 +271,22 @@ export class Commands {
         throw new LimitExceededError(`the hub holds ${this.#max.channels} channels (limits.maxChannels)`);
       }
       const channel = new Channel({ ...this.#options.channelOptions, id: free });
-      /** @type {any} */ (channel)[FORGET] = (/** @type {Listener} */ listener) => this.#depart(free, listener);
+      /** @type {any} */ (channel)[FORGET] = (/** @type {Listener} */ listener, /** @type {boolean} */ left) => this.#depart(free, listener, left);
       return channel;
     }).id;
   }
 
   /**
-   * Remembers who owned a listener that left, so its owner can resume it.
+   * Remembers who owned a listener that left, so its owner can resume it; a listener removed
+   * (DELETE, removeListener) is gone for good.
    * @param {string} channel
    * @param {Listener} listener
+   * @param {boolean} left
    */
-  #depart(channel, listener) {
+  #depart(channel, listener, left) {
     const key = `${channel}\n${listener.id}`;
     this.#departed.delete(key);
+    if (!left) return;
     this.#departed.set(key, this.#owners.get(listener));
     if (this.#departed.size > DEPARTED) {
       const oldest = this.#departed.keys().next();

@@ -1,14 +1,26 @@
 // The hub's HTTP plumbing: bounded JSON bodies, JSON replies, error responses and CORS.
 
-import { EricSseError, InvalidMessageFormatError, PayloadTooLargeError } from "../errors.js";
+import { EricSseError, InvalidMessageFormatError, PayloadTooLargeError, UnsupportedMediaTypeError } from "../errors.js";
 import { concat } from "../stream.js";
 
 /** @param {number} max */
 const tooLarge = (max) => new PayloadTooLargeError(`the body is over ${max} bytes (limits.maxBodyBytes)`);
 
+/** A JSON media type: application/json or any …/…+json. @param {string | null} contentType */
+const isJson = (contentType) => /^application\/(?:[\w.+-]*\+)?json$/.test((contentType ?? "").split(";")[0].trim().toLowerCase());
+
+/** JSON.parse's reviver: numbers JSON's text can hold but a double cannot (1e400) are refused,
+ * not turned into null. @param {string} _key @param {unknown} value */
+function finite(_key, value) {
+  if (typeof value === "number" && !Number.isFinite(value)) throw new RangeError("a number out of range");
+  return value;
+}
+
 /**
- * Reads a JSON object body of at most `max` bytes: 413 beyond, 400 when it is not a JSON
- * object; an empty body is `{}` when `optional`.
+ * Reads a JSON object body of at most `max` bytes: 413 beyond, 415 when its Content-Type is not
+ * JSON (so a cross-site form or `text/plain` post cannot run a command: a browser sends JSON
+ * only after a CORS preflight), 400 when it is not a UTF-8 JSON object or could not be read (the
+ * client left); an empty body is `{}` when `optional`.
  * @param {Request} request
  * @param {number} max
  * @param {boolean} optional
@@ -21,18 +33,29 @@ export async function readJson(request, max, optional) {
   const chunks = [];
   let size = 0;
   if (request.body) {
-    for await (const chunk of /** @type {AsyncIterable<Uint8Array>} */ (/** @type {unknown} */ (request.body))) {
-      size += chunk.byteLength;
-      if (size > max) throw tooLarge(max);
-      chunks.push(chunk);
+    try {
+      for await (const chunk of /** @type {AsyncIterable<Uint8Array>} */ (/** @type {unknown} */ (request.body))) {
+        size += chunk.byteLength;
+        if (size > max) throw tooLarge(max);
+        chunks.push(chunk);
+      }
+    } catch (error) {
+      if (error instanceof EricSseError) throw error;
+      throw new InvalidMessageFormatError(`the body could not be read (${/** @type {Error} */ (error)?.message ?? error})`, { cause: error });
     }
   }
   if (size === 0 && optional) return {};
+  const type = request.headers.get("content-type");
+  if (size > 0 && !isJson(type)) {
+    throw new UnsupportedMediaTypeError(`the body must be JSON (Content-Type: application/json), got ${JSON.stringify(type ?? "")}`);
+  }
   let value;
   try {
-    value = JSON.parse(new TextDecoder().decode(concat(chunks.length ? chunks : [new Uint8Array(0)])));
-  } catch {
-    throw new InvalidMessageFormatError("the body is not valid JSON");
+    const text = new TextDecoder("utf-8", { fatal: true }).decode(concat(chunks.length ? chunks : [new Uint8Array(0)]));
+    value = JSON.parse(text, finite);
+  } catch (error) {
+    throw new InvalidMessageFormatError(error instanceof RangeError ? "the body holds a number out of range"
+      : error instanceof TypeError ? "the body is not UTF-8" : "the body is not valid JSON");
   }
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
     throw new InvalidMessageFormatError("the body must be a JSON object");

@@ -49,7 +49,7 @@ fn id_number(id: MessageId) -> f64 {
 }
 
 fn options(id: &str, options: &JsValue, epoch: f64, external: bool) -> Result<ChannelConfig, Error> {
-    check_id(id).map_err(|_| Error::InvalidOption { name: "id", reason: "1 to 256 visible ASCII characters" })?;
+    check_id(id).map_err(|_| Error::InvalidOption { name: "id", reason: "1 to 256 visible ASCII characters, not \".\" or \"..\"" })?;
     let mut config = ChannelConfig::default();
     for name in NUMBER_OPTIONS {
         let value = js_sys::Reflect::get(options, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED);

@@ -158,3 +158,93 @@ test("hub refusals for bad ids, escapes and payloads are 400s", async (lib) => {
   }
   equal((await (await hub.fetch(new Request("http://hub.test/channels"))).json()).channels, [], "nothing was created:");
 });
+
+/** Reads `reader` until the text so far satisfies `done`; returns it. */
+async function readUntil(reader, done) {
+  const decoder = new TextDecoder();
+  let text = "";
+  while (!done(text)) {
+    const { value, done: ended } = await reader.read();
+    if (ended) throw new Error(`the stream ended after ${JSON.stringify(text)}`);
+    text += decoder.decode(value, { stream: true });
+  }
+  return text;
+}
+
+/** A hub and a JSON caller of its fetch. */
+function hubWith(lib, options) {
+  const hub = lib.createHub(options);
+  const call = async (method, path, body, headers = { "content-type": "application/json" }) => {
+    const response = await hub.fetch(new Request(`http://hub.test${path}`, {
+      method, headers, body: body === undefined ? undefined : typeof body === "string" || body instanceof Uint8Array ? body : JSON.stringify(body),
+    }));
+    return { status: response.status, json: response.headers.get("content-type")?.includes("json") ? await response.json() : null, response };
+  };
+  return { hub, call };
+}
+
+test("hub: a listener removed (DELETE, or with its channel) does not come back when a client resumes it", async (lib) => {
+  const { hub, call } = hubWith(lib);
+  const c = (await call("POST", "/channels", {})).json.id;
+  const l = (await call("POST", `/channels/${c}/listeners`)).json.id;
+  const id = (await call("POST", `/channels/${c}/listeners/${l}/messages`, { type: "t", payload: "secret" })).json.id;
+  const open = await call("GET", `/channels/${c}/listeners/${l}/events`);
+  const reader = open.response.body.getReader();
+  await reader.read();
+  equal((await call("DELETE", `/channels/${c}/listeners/${l}`)).json, { ack: true });
+  while (!(await reader.read()).done);
+  for (const query of ["?lastEventId=0-0", `?lastEventId=${id}`]) {
+    const again = await call("GET", `/channels/${c}/listeners/${l}/events${query}`);
+    equal([again.status, again.json?.error?.name, hub.channels.get(c).hasListener(l)], [404, "InvalidListenerError", false], query);
+  }
+  // A listener whose client left comes back; not after its channel was removed and made again.
+  const m = (await call("POST", `/channels/${c}/listeners`)).json.id;
+  const stream = await call("GET", `/channels/${c}/listeners/${m}/events`);
+  await stream.response.body.cancel();
+  await call("DELETE", `/channels/${c}`);
+  await call("POST", "/channels", { id: c });
+  const revived = await call("GET", `/channels/${c}/listeners/${m}/events?lastEventId=0-0`);
+  equal([revived.status, hub.channels.get(c).hasListener(m)], [404, false], "a listener of the removed channel:");
+});
+
+test("hub: a listener's second stream takes over and the first ends, instead of a refusal", async (lib) => {
+  const { hub, call } = hubWith(lib);
+  const c = (await call("POST", "/channels", {})).json.id;
+  const l = (await call("POST", `/channels/${c}/listeners`)).json.id;
+  const first = (await call("GET", `/channels/${c}/listeners/${l}/events`)).response.body.getReader();
+  const one = (await call("POST", `/channels/${c}/messages`, { type: "n", payload: 1 })).json.id;
+  ok((await readUntil(first, (text) => text.includes("data: 1"))).includes(`id: ${one}`));
+  const second = await hub.fetch(new Request(`http://hub.test/channels/${c}/listeners/${l}/events`, { headers: { "last-event-id": one } }));
+  equal(second.status, 200);
+  equal((await first.read()).done, true, "the first stream ended:");
+  const two = (await call("POST", `/channels/${c}/messages`, { type: "n", payload: 2 })).json.id;
+  const text = await readUntil(second.body.getReader(), (t) => t.includes("data: 2"));
+  ok(text.includes(`id: ${two}`) && !text.includes(`id: ${one}`), text);
+  equal(hub.channels.get(c).listenerCount, 1);
+});
+
+test("hub: a body the client stopped sending is a 400, not a 500 for onError; a body that is not UTF-8 is a 400", async (lib) => {
+  const errors = [];
+  const { hub, call } = hubWith(lib, { onError: (error) => errors.push(error) });
+  const c = (await call("POST", "/channels", {})).json.id;
+  const body = new ReadableStream({
+    start(controller) {
+      controller.enqueue(new TextEncoder().encode('{"type":'));
+      controller.error(new Error("the client left"));
+    },
+  });
+  const response = await hub.fetch(new Request(`http://hub.test/channels/${c}/messages`, {
+    method: "POST", headers: { "content-type": "application/json" }, body, duplex: "half",
+  }));
+  equal([response.status, (await response.json()).error.name, errors.length], [400, "InvalidMessageFormatError", 0]);
+  const bad = await call("POST", `/channels/${c}/messages`, new Uint8Array([...new TextEncoder().encode('{"type":"t","payload":"'), 0xc3, 0x28, 0xff, 0x22, 0x7d]));
+  equal([bad.status, bad.json.error.name], [400, "InvalidMessageFormatError"]);
+});
+
+test("hub: limits must be non-negative integers or Infinity", (lib) => {
+  for (const limits of [{ maxChannels: "lots" }, { maxBodyBytes: NaN }, { maxListenersPerChannel: -1 }, { maxBodyBytes: 1.5 }, 7]) {
+    throws(() => lib.createHub({ limits }), lib.InvalidOptionError);
+  }
+  lib.createHub({ limits: null });
+  lib.createHub({ limits: { maxChannels: Infinity, maxBodyBytes: 0 } });
+});

@@ -108,7 +108,11 @@ test("refusals answer JSON errors with the right status and change nothing", asy
     ["wrong method", "PUT", `/channels/${c}`, undefined, auth, 405, "MethodNotAllowedError"],
     ["body over maxBodyBytes", "POST", `/channels/${c}/messages`, { type: "t", payload: "x".repeat(70_000) }, auth, 413, "PayloadTooLargeError"],
     ["no credentials", "POST", `/channels/${c}/messages`, { type: "t" }, { "content-type": "application/json" }, 401, "UnauthorizedError"],
-    ["wrong credentials", "POST", "/command", { v: "b", c, t: "t" }, { authorization: "Bearer nope" }, 403, "ForbiddenError"],
+    ["wrong credentials", "POST", "/command", { v: "b", c, t: "t" }, { authorization: "Bearer nope", "content-type": "application/json" }, 403, "ForbiddenError"],
+    ["a body that is not JSON (a cross-site form post)", "POST", "/command", `{"v":"rc","c":"${c}","x":"="}\r\n`, { authorization: "Bearer test-token", "content-type": "text/plain" }, 415, "UnsupportedMediaTypeError"],
+    ["no Content-Type", "POST", `/channels/${c}/messages`, { type: "t" }, { authorization: "Bearer test-token" }, 415, "UnsupportedMediaTypeError"],
+    ["a number out of range", "POST", `/channels/${c}/messages`, `{"type":"t","payload":{"big":1e400}}`, auth, 400, "InvalidMessageFormatError"],
+    ["a channel id of dots", "POST", "/channels", { id: ".." }, auth, 400, "InvalidMessageFormatError"],
     ["duplicate channel id", "POST", "/channels", { id: c }, auth, 409, "ChannelExistsError"],
   ];
   for (const [what, method, path, body, headers, status, errorName] of cases) {

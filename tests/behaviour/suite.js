@@ -97,7 +97,7 @@ test("a delivery's text reads the same through every consumer, ASCII or not, hoo
 test("errors are exported Error subclasses with their name", (lib) => {
   for (const name of ["NoMessagesError", "InvalidListenerError", "ListenerExistsError", "InvalidChannelError",
     "ChannelExistsError", "InvalidMessageFormatError", "InvalidOptionError", "QueueOverflowError",
-    "ChannelClosedError", "MemoryLimitError", "NotFoundError", "MethodNotAllowedError", "PayloadTooLargeError",
+    "ChannelClosedError", "MemoryLimitError", "NotFoundError", "MethodNotAllowedError", "PayloadTooLargeError", "UnsupportedMediaTypeError",
     "UnauthorizedError", "ForbiddenError", "LimitExceededError", "ParseError", "ConnectionError",
     "WorkerCrashError", "PoolClosedError", "NotInitializedError"]) {
     const e = new lib[name]("x");
@@ -413,6 +413,7 @@ test("response() carries SSE headers and honours the request's Last-Event-ID", a
   equal(res.status, 200);
   equal(res.headers.get("content-type"), "text/event-stream");
   equal(res.headers.get("cache-control"), "no-cache");
+  equal(res.headers.get("x-accel-buffering"), "no", "proxies are told not to buffer:");
   equal(res.headers.get("x-extra"), "1");
   const body = norm(await res.text());
   ok(body.includes("id: 2\n") && !body.includes("id: 1\n"), body);

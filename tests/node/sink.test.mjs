@@ -38,6 +38,7 @@ test("pipe writes headers, retry and live frames to a Node response", async () =
     const response = await fetch(server.url);
     equal(response.headers.get("content-type"), "text/event-stream");
     equal(response.headers.get("cache-control"), "no-cache");
+    equal(response.headers.get("x-accel-buffering"), "no");
     await until(() => channel.listenerCount === 1);
     const id = channel.broadcast("tick", { n: 1 });
     const text = await readUntil(response, (t) => t.includes("data: {\"n\":1}"));

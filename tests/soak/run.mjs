@@ -66,7 +66,7 @@ async function abortMany(base, count, concurrency) {
 
 /** One client stops reading while 8 MiB of messages are published. */
 async function stalledReader(base) {
-  await fetch(`${base}/channels`, { method: "POST", body: JSON.stringify({ id: "stall" }) });
+  await fetch(`${base}/channels`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ id: "stall" }) });
   let text = "";
   let res;
   const req = httpRequest(`${base}/channels/stall/events`, { agent: false }, (r) => {
@@ -104,7 +104,7 @@ async function soak(label, server, report, { aborts, concurrency }) {
     return { answered, after, rss: rssMiB(server.pid) };
   };
   try {
-    await fetch(`${base}/channels`, { method: "POST", body: JSON.stringify({ id: "soak" }) });
+    await fetch(`${base}/channels`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ id: "soak" }) });
     const warm = (await round()).after;
     const started = Date.now();
     const first = await round();

@@ -912,9 +912,16 @@ impl Channel {
         // had (ahead of the tail, or from a log the engine lost) covers nothing to come.
         let through = [after, tail, entries.last().map(|e| e.id)].into_iter().flatten().max();
         let listener = self.listener_mut(key)?;
-        let queued = listener.queue.iter().filter(|e| e.id().is_some_and(|id| after.is_none_or(|a| id > a)));
+        // As `replay`: the queue's messages after `after`, and its `_eric_backplane` notices.
+        let queued = listener.queue.iter().filter(|e| match e.id() {
+            Some(id) => after.is_none_or(|a| id > a),
+            None => e.kind() == BACKPLANE,
+        });
         merge_by_id(replayed.iter(), queued, |envelope| opening.extend_from_slice(envelope.frame()));
         listener.clear();
+        // The replay (or its gap notice) tells the client what it has; a count of messages the
+        // queue dropped before would announce losses it does not have.
+        listener.dropped = 0;
         // This replica may still be behind the engine: what it accepts later up to here, the
         // client already has.
         listener.replayed_through = through;
@@ -952,6 +959,8 @@ impl Channel {
         });
         merge_by_id(kept.into_iter(), queued, |envelope| out.extend_from_slice(envelope.frame()));
         listener.clear();
+        // Superseded by the replay, as the queue's own notices are: see `open_stream_replay`.
+        listener.dropped = 0;
         Ok(())
     }
 

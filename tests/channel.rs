@@ -225,6 +225,25 @@ fn drop_oldest_policy_reports_the_count_before_the_next_message() {
 }
 
 #[test]
+fn a_replay_supersedes_the_dropped_count() {
+    // Found by review: a complete replay was followed by `_eric_dropped` for the messages it
+    // had just sent.
+    let config = ChannelConfig { max_queue: 2, overflow: Overflow::DropOldest, ..ChannelConfig::default() };
+    let mut ch = channel(config);
+    let a = ch.add_listener().unwrap();
+    let first = ch.broadcast(msg("t", "1")).unwrap();
+    for n in 2..=5 {
+        ch.broadcast(msg("t", &n.to_string())).unwrap();
+    }
+    ch.open_stream(a, Some(&first.to_text()), 0).unwrap();
+    let mut out = Vec::new();
+    ch.poll_stream(a, 0, usize::MAX, &mut out).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    let data: Vec<&str> = text.lines().filter_map(|l| l.strip_prefix("data: ")).collect();
+    assert_eq!(data, ["2", "3", "4", "5"], "{text}");
+}
+
+#[test]
 fn error_policy_refuses_the_whole_broadcast_and_changes_nothing() {
     let config = ChannelConfig { max_queue: 1, overflow: Overflow::Error, ..ChannelConfig::default() };
     let mut ch = channel(config);
@@ -614,6 +633,23 @@ mod engine {
         assert_eq!(opened(&mut ch, c, "9-4", &[], Some(4)), "", "up to date");
         let d = ch.add_listener().unwrap();
         assert!(opened(&mut ch, d, "9-9", &[], Some(4)).starts_with("event: _eric_replay_gap"), "an id the log never had");
+    }
+
+    #[test]
+    fn a_replay_from_the_engine_keeps_the_queued_backplane_notices() {
+        // Found by review: the local replay kept them, the engine's dropped them.
+        let mut ch = Channel::new("r", ChannelConfig { numbering: Numbering::External, history_size: 1, ..ChannelConfig::default() });
+        ch.set_last_id(Some(MessageId::new(9, 3)));
+        let a = ch.add_listener().unwrap();
+        ch.announce_backplane(false).unwrap();
+        ch.announce_backplane(true).unwrap();
+        let read = [entry(3, Some(2), "3"), entry(4, Some(3), "4")];
+        let text = opened(&mut ch, a, "9-2", &read, Some(4));
+        assert_eq!(
+            text,
+            "event: _eric_backplane\ndata: {\"state\":\"down\"}\n\nevent: _eric_backplane\ndata: {\"state\":\"up\"}\n\n\
+             id: 3\nevent: t\ndata: 3\n\nid: 4\nevent: t\ndata: 4\n\n"
+        );
     }
 
     #[test]

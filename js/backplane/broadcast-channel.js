@@ -11,6 +11,7 @@
 // Objects).
 
 import { InvalidOptionError } from "../errors.js";
+import { toJson } from "../message.js";
 
 /**
  * @typedef {object} SharedChannel
@@ -34,11 +35,12 @@ export function shareChannel(channel, { name = `eric-sse:${channel.id}` } = {}) 
   }
   const bus = new BroadcastChannel(name);
   bus.onmessage = ({ data }) => {
-    if (data === null || typeof data !== "object" || typeof data.type !== "string") return;
+    if (data === null || typeof data !== "object" || typeof data.type !== "string" || typeof data.json !== "string") return;
     try {
-      if (typeof data.target !== "string") channel.broadcast(data.type, data.payload);
+      const payload = JSON.parse(data.json);
+      if (typeof data.target !== "string") channel.broadcast(data.type, payload);
       else if (channel.hasListener(data.target)) {
-        channel.dispatch(data.target, data.type, data.payload, data.senderId === undefined ? undefined : { senderId: data.senderId });
+        channel.dispatch(data.target, data.type, payload, data.senderId === undefined ? undefined : { senderId: data.senderId });
       }
     } catch (error) {
       // A refusal here (a full queue under policy "error", the channel ended) concerns this
@@ -47,14 +49,18 @@ export function shareChannel(channel, { name = `eric-sse:${channel.id}` } = {}) 
     }
   };
   return {
+    // The payload travels as its JSON text, the form every context's listeners get it in
+    // (a structured clone would differ: toJSON, Buffers, class instances), and a payload JSON
+    // cannot carry is refused here, before any context delivers it.
     publish(type, payload) {
+      const json = toJson(payload);
       const id = channel.broadcast(type, payload);
-      bus.postMessage({ type, payload });
+      bus.postMessage({ type, json });
       return id;
     },
     publishTo(listenerId, type, payload, options) {
       if (channel.hasListener(listenerId)) return channel.dispatch(listenerId, type, payload, options);
-      bus.postMessage({ type, payload, target: listenerId, senderId: options?.senderId });
+      bus.postMessage({ type, json: toJson(payload), target: listenerId, senderId: options?.senderId });
       return undefined;
     },
     close() {

@@ -37,6 +37,8 @@ export class Replica {
   /** @type {(() => void) | null} */
   #unfollow = null;
   #stopped = false;
+  /** Following the log (the first tail was read). */
+  #following = false;
   #up = true;
   /** @type {string | null} the id of the last entry handed to the channel */
   #cursor = null;
@@ -50,9 +52,21 @@ export class Replica {
     this.#channel = channel;
     this.#backplane = backplane;
     this.#port = port;
+    /** @type {() => void} */
+    let tried = () => {};
+    /** Settles after the first try to reach the log, whatever its outcome. */
+    this.#firstTry = new Promise((resolve) => {
+      tried = () => resolve(undefined);
+    });
     /** Settles once the replica follows the log (it keeps trying while the engine is down). */
-    this.ready = this.#start();
+    this.ready = this.#start().finally(tried);
+    this.#tried = tried;
   }
+
+  /** @type {Promise<unknown>} */
+  #firstTry;
+  /** @type {() => void} */
+  #tried;
 
   async #start() {
     while (!this.#stopped) {
@@ -69,10 +83,12 @@ export class Replica {
           },
           state: (up) => this.#state(up),
         });
+        this.#following = true;
         this.#state(true);
         return;
       } catch {
         this.#state(false);
+        this.#tried();
         await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
       }
     }
@@ -91,7 +107,13 @@ export class Replica {
    * @returns {Promise<string>}
    */
   async append(message) {
-    await this.ready;
+    // An engine that was down when the channel started: refuse once the first try failed, as
+    // publishes do while a following channel's engine is down (waiting for the next try would
+    // pile them up).
+    await this.#firstTry;
+    if (!this.#following) {
+      throw new BackplaneError(`eric-sse: the backplane is unreachable (channel ${this.#channel} has not reached its log yet)`);
+    }
     try {
       return (await this.#backplane.append(this.#channel, message)).id;
     } catch (error) {

@@ -263,7 +263,12 @@ export class Commands {
     this.#forgetDeparted(wanted);
     if (this.#options.backplane) {
       if (!(await this.#engine((bp) => bp.create(wanted), () => true))) throw new ChannelExistsError(`channel ${wanted} already exists`);
-      if (this.channels.has(wanted)) this.channels.forget(wanted);
+      const held = this.channels.has(wanted) ? this.channels.get(wanted) : undefined;
+      // The engine lost the channel (a Redis without persistence restarted) while this node
+      // still follows it: the replica goes on with the new log (its listeners got a gap
+      // notice), so it stays, with its listeners reachable; one replica per channel per node.
+      if (held && !held.ended) return held.id;
+      if (held) this.channels.forget(wanted);
       return this.channels.add(this.#replica(wanted)).id;
     }
     return this.channels.create(wanted, (free) => {

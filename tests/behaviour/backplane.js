@@ -170,6 +170,26 @@ test("while the engine is down publishes reject with BackplaneError, streams are
   b.detach();
 });
 
+test("a channel made while the engine is down refuses publishes with BackplaneError, not a wait; it works once the engine is back", async (lib, ctx) => {
+  const backplane = ctx.make();
+  const id = fresh();
+  await backplane.create(id);
+  await ctx.down(backplane);
+  const channel = new lib.Channel({ ...quiet, id, backplane });
+  try {
+    const outcome = await Promise.race([
+      channel.publish("n", 1).then(() => "published", (error) => error),
+      new Promise((resolve) => setTimeout(() => resolve("still waiting"), 2000)),
+    ]);
+    ok(outcome instanceof lib.BackplaneError, `a publish while the engine is down: ${outcome}`);
+  } finally {
+    await ctx.up(backplane);
+  }
+  await channel.ready;
+  ok(typeof (await channel.publish("n", 2)) === "string", "published once the engine is back");
+  channel.detach();
+});
+
 const kinds = new Map();
 /** True once `listenerId` got a message of `type` (remembers what it drained). */
 function drainKinds(channel, listenerId, type) {
@@ -273,6 +293,49 @@ shareTests.push({
       equal(drain(here, mine.id).map((m) => m.payload), [1, 2, 3, 4, 5], "the publisher's own listeners too, once");
       b.publish("back", "hi");
       await until(() => drainKinds(here, mine.id, "back"), "the reply");
+    } finally {
+      a.close();
+      b.close();
+    }
+  },
+});
+
+shareTests.push({
+  name: "shareChannel: every context gets the payload the publisher's own listeners get (its JSON), and an unsendable one is refused everywhere",
+  fn: async (lib) => {
+    if (typeof globalThis.BroadcastChannel !== "function") return;
+    const name = fresh();
+    const here = new lib.Channel(quiet);
+    const there = new lib.Channel(quiet);
+    const a = lib.shareChannel(here, { name });
+    const b = lib.shareChannel(there, { name });
+    const mine = here.addListener();
+    const theirs = there.addListener();
+    try {
+      class Money {
+        constructor(cents) { this.cents = cents; }
+        toJSON() { return (this.cents / 100).toFixed(2); }
+      }
+      a.publish("price", { total: new Money(150), at: new Date(0) });
+      const got = [];
+      await until(() => {
+        got.push(...drain(there, theirs.id));
+        return got.length === 1;
+      }, "the message in the other context");
+      const local = drain(here, mine.id);
+      equal([got[0].payload, local[0].payload], [{ total: "1.50", at: "1970-01-01T00:00:00.000Z" }, { total: "1.50", at: "1970-01-01T00:00:00.000Z" }]);
+      const cyclic = {};
+      cyclic.self = cyclic;
+      let refused = null;
+      try {
+        a.publish("bad", cyclic);
+      } catch (error) {
+        refused = error;
+      }
+      ok(refused instanceof lib.InvalidMessageFormatError, String(refused));
+      equal(drain(here, mine.id), [], "nothing delivered here");
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      equal(drain(there, theirs.id), [], "nor there");
     } finally {
       a.close();
       b.close();

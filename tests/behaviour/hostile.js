@@ -248,3 +248,18 @@ test("hub: limits must be non-negative integers or Infinity", (lib) => {
   lib.createHub({ limits: null });
   lib.createHub({ limits: { maxChannels: Infinity, maxBodyBytes: 0 } });
 });
+
+test("hub on a backplane: re-creating a channel the engine lost keeps this node's replica, its listeners reachable", async (lib) => {
+  const engine = lib.memoryBackplane();
+  let forgetful = false;
+  // An engine that lost the channel's registry entry and log (Redis restarted without persistence).
+  const backplane = { ...engine, create: async (id) => (forgetful ? !(forgetful = false) : engine.create(id)) };
+  const { hub, call } = hubWith(lib, { backplane, channelOptions: { keepAliveMs: 0 } });
+  const c = (await call("POST", "/channels", { id: "lost" })).json.id;
+  const l = (await call("POST", `/channels/${c}/listeners`)).json.id;
+  const held = hub.channels.get(c);
+  forgetful = true;
+  equal((await call("POST", "/channels", { id: c })).status, 201, "the engine had lost it:");
+  equal(hub.channels.get(c), held, "the same replica goes on");
+  equal((await call("DELETE", `/channels/${c}/listeners/${l}`)).json, { ack: true }, "its listener is still reachable:");
+});

@@ -1157,6 +1157,7 @@ impl Sim {
             let l = &mut self.ls[at];
             l.queue.clear();
             l.queue_bytes = 0;
+            l.dropped = 0;
         }
         self.ls[at].open(opening, now, stream_last, None);
     }
@@ -1309,31 +1310,57 @@ impl Sim {
         }
         let after = if continuous { x } else { None };
         let l = &self.ls[at];
-        let mut replay: Vec<(MessageId, Vec<u8>)> = entries
+        let read: Vec<(MessageId, Vec<u8>)> = entries
             .iter()
             .filter(|e| for_l(e, &l.id))
             .map(|e| (e.id, frame(Some(&e.id.to_text()), &e.kind, &e.payload)))
             .collect();
-        for item in &l.queue {
-            if let Item::Msg(i, _) = item {
-                let m = &self.log[*i];
-                if after.is_none_or(|a| m.id > a) && !replay.iter().any(|(id, _)| *id == m.id) {
-                    replay.push((m.id, m.frame.clone()));
+        // The queue's messages after `after` and its `_eric_backplane` notices, as in a local
+        // replay; a notice keeps its place after the queued message before it.
+        let queued: Vec<(Option<MessageId>, Vec<u8>)> = l
+            .queue
+            .iter()
+            .filter_map(|item| match item {
+                Item::Msg(i, _) => {
+                    let m = &self.log[*i];
+                    after.is_none_or(|a| m.id > a).then(|| (Some(m.id), m.frame.clone()))
                 }
-            }
-        }
-        replay.sort_by_key(|(id, _)| *id);
+                Item::Notice { kind, data, .. } => (*kind == BACKPLANE).then(|| (None, frame(None, kind, data))),
+            })
+            .collect();
         let mut stream_last = None;
-        for (id, bytes) in &replay {
-            assert!(stream_last.is_none_or(|last| last < *id), "the replay repeats or reorders ids");
-            stream_last = Some(*id);
-            opening.extend_from_slice(bytes);
+        let (mut r, mut q) = (0, 0);
+        while r < read.len() || q < queued.len() {
+            let take_read = match queued.get(q) {
+                Some((Some(id), _)) => read.get(r).is_some_and(|(rid, _)| rid <= id),
+                Some((None, _)) => false,
+                None => true,
+            };
+            if take_read {
+                let (id, bytes) = &read[r];
+                r += 1;
+                if queued.get(q).is_some_and(|(qid, _)| *qid == Some(*id)) {
+                    q += 1;
+                }
+                assert!(stream_last.is_none_or(|last| last < *id), "the replay repeats or reorders ids");
+                stream_last = Some(*id);
+                opening.extend_from_slice(bytes);
+            } else {
+                let (id, bytes) = &queued[q];
+                q += 1;
+                if let Some(id) = id {
+                    assert!(stream_last.is_none_or(|last| last < *id), "the replay repeats or reorders ids");
+                    stream_last = Some(*id);
+                }
+                opening.extend_from_slice(bytes);
+            }
         }
         // What the replay covered: the client's id only when the replay continues from it.
         let through = [after, tail, entries.last().map(|e| e.id)].into_iter().flatten().max();
         let l = &mut self.ls[at];
         l.queue.clear();
         l.queue_bytes = 0;
+        l.dropped = 0;
         l.open(opening, now, stream_last, through);
     }
 

@@ -77,6 +77,7 @@ export class Channel {
     }
     const { id = newId("channel"), backplane } = /** @type {{ id?: unknown, backplane?: any }} */ (options);
     if (typeof id !== "string") throw new InvalidOptionError("option id must be a string");
+    if (id.length > MAX_ID) throw new InvalidOptionError(`option id: ids are at most ${MAX_ID} characters`);
     assertReady();
     this.#settings = options;
     try {
@@ -218,6 +219,7 @@ export class Channel {
       throw new InvalidListenerError("registerListener expects a Listener");
     }
     if (boundEntry(listener) !== null) throw new InvalidListenerError(`listener ${listener.id} is already registered`);
+    if (listener.id.length > MAX_ID) throw new InvalidListenerError(`listener ids are at most ${MAX_ID} characters`);
     const running = listener.isRunning;
     const attach = /** @type {any} */ (listener)[ACTIONS];
     let key;
@@ -260,7 +262,9 @@ export class Channel {
     } catch (error) {
       throw trapped(error);
     }
-    if (!running) entry.listener.stop();
+    // The core's flag, which start/stop messages of an action listener may have set.
+    if (running) entry.listener.start();
+    else entry.listener.stop();
   }
 
   /** See internal.js. @param {string} listenerId */
@@ -313,9 +317,7 @@ export class Channel {
       ({ type, payload } = type);
     }
     const entry = this.#entry(listenerId);
-    if (senderId !== undefined && typeof senderId !== "string") {
-      throw new InvalidListenerError("senderId must be a string");
-    }
+    senderId = sender(senderId);
     let id;
     try {
       const raw = this.#raw;
@@ -378,9 +380,9 @@ export class Channel {
   async publishTo(listenerId, type, payload, options) {
     if (this.#replica === null) return this.dispatch(listenerId, type, payload, options);
     const json = toJson(payload);
-    const senderId = options?.senderId;
-    if (senderId !== undefined && typeof senderId !== "string") throw new InvalidListenerError("senderId must be a string");
+    const senderId = sender(options?.senderId);
     if (typeof listenerId !== "string") throw new InvalidListenerError("a listener id is a string");
+    if (listenerId.length > MAX_ID) throw new InvalidListenerError(`listener ids are at most ${MAX_ID} characters`);
     try {
       this.#raw.checkOutgoing(text(type), json, senderId, listenerId);
     } catch (error) {
@@ -487,6 +489,9 @@ export class Channel {
     if (lastEventId !== undefined && lastEventId !== null && typeof lastEventId !== "string") {
       throw new InvalidOptionError("lastEventId must be a string");
     }
+    // No id is longer (`<u64>-<u64>`): a longer one is malformed, and the core only needs to
+    // know that, not to copy it (a client's header can be long).
+    if (typeof lastEventId === "string" && lastEventId.length > MAX_EVENT_ID) lastEventId = "-";
     const replica = this.#replica;
     try {
       if (replica && typeof lastEventId === "string" && !this.#raw.canResume(lastEventId)) {
@@ -777,5 +782,24 @@ function text(type) {
   if (typeof type !== "string") {
     throw new InvalidMessageFormatError(`message type must be a string, got ${typeof type}`);
   }
+  // Checked before the string is copied into the core: a huge refused one would grow its
+  // memory for good, or trap the instance when memory runs out (a UTF-16 unit is at least a
+  // byte of UTF-8, so a longer string is over the bound in bytes too).
+  if (type.length > MAX_TYPE) throw new InvalidMessageFormatError(`message type is at most ${MAX_TYPE} bytes`);
   return type;
 }
+
+/** @param {unknown} senderId @returns {string | undefined} */
+function sender(senderId) {
+  if (senderId === undefined) return undefined;
+  if (typeof senderId !== "string") throw new InvalidListenerError("senderId must be a string");
+  if (senderId.length > MAX_ID) throw new InvalidMessageFormatError(`senderId: ids are at most ${MAX_ID} characters`);
+  return senderId;
+}
+
+/** The core's bounds (src/message.rs MAX_TYPE_BYTES, src/id.rs MAX_ID_BYTES): longer strings are
+ * refused in JS, before they are copied into the core. */
+const MAX_TYPE = 256;
+const MAX_ID = 256;
+/** The longest message id, `<u64>-<u64>`. */
+const MAX_EVENT_ID = 41;

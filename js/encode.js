@@ -2,7 +2,7 @@
 
 import { encodeFrame } from "../pkg/eric_sse_channel.js";
 import { InvalidMessageFormatError } from "./errors.js";
-import { assertReady } from "./wasm.js";
+import { assertReady, trapped } from "./wasm.js";
 
 /**
  * @param {Record<string, unknown>} fields
@@ -34,5 +34,11 @@ export function encode(fields) {
     throw new InvalidMessageFormatError(`retry must be a non-negative integer (milliseconds), got ${retry}`);
   }
   assertReady();
-  return encodeFrame(text(fields, "event"), text(fields, "data"), text(fields, "id"), retry ?? -1, text(fields, "comment"));
+  const [event, data, id, comment] = [text(fields, "event"), text(fields, "data"), text(fields, "id"), text(fields, "comment")];
+  try {
+    return encodeFrame(event, data, id, retry ?? -1, comment);
+  } catch (error) {
+    // Out of memory for a huge field: the instance trapped; a fresh one replaces it.
+    throw trapped(error);
+  }
 }

@@ -17,7 +17,8 @@ export let boundEntry = () => null;
 
 export class Listener {
   static get name() { return "Listener"; } // minification renames the class
-  /** Before registration only: the running flag the core takes on registration. */
+  /** The running flag the core takes on registration; while registered, the last start() or
+   * stop() (the core's flag is the one in force), so it stays right once the listener leaves. */
   #running = true;
   /** @type {((message: import("./message.js").Delivery) => void) | undefined} */
   #onMessage = undefined;
@@ -64,13 +65,13 @@ export class Listener {
   start() {
     const entry = this.#entry;
     if (entry) entry.ops.start(entry);
-    else this.#running = true;
+    this.#running = true;
   }
 
   /** Pauses delivery to streams and iterators; messages keep queueing (bounded). */
   stop() {
     const entry = this.#entry;
     if (entry) entry.ops.stop(entry);
-    else this.#running = false;
+    this.#running = false;
   }
 }

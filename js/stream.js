@@ -70,6 +70,11 @@ export class StreamDriver {
     this.fed = false;
     /** Parked: waits again, and the channel has yet to tell the core (StreamPort.park). */
     this.parked = false;
+    /** Inside a hooked poll: a hook may remove its listener (stop) meanwhile. */
+    this.inPoll = false;
+    /** Stopped during a hooked poll: what stop() owed, sent after the poll's frames.
+     * @type {Uint8Array | null | undefined} */
+    this.stoppedInPoll = undefined;
     /** Made only for a stream with a signal (a Node sink has none). */
     this.onAbort = signal ? () => this.stop() : undefined;
     if (signal && this.onAbort) signal.addEventListener("abort", this.onAbort, { once: true });
@@ -147,13 +152,20 @@ export class StreamDriver {
     if (this.closed) return;
     let owed = null;
     try {
-      const code = this.port.poll(this.entry, 0);
+      // Inside a hooked poll, the hook that removed its listener ran for the head of the
+      // queue: that message is delivered, as messages() delivers it.
+      const code = this.port.poll(this.entry, this.inPoll ? 1 : 0);
       if (code === SENT || code === FINISHED) owed = this.port.output();
     } catch {
       // The listener is already gone: nothing is owed.
     }
     this.#cleanup();
     this.port.close(this.entry);
+    if (this.inPoll) {
+      // A hook removed its listener: the frames the poll took before go out first.
+      this.stoppedInPoll = owed;
+      return;
+    }
     if (owed !== null) this.#enqueue(owed);
     this.#close();
   }
@@ -175,6 +187,14 @@ export class StreamDriver {
       }
     } catch (error) {
       this.failure = error;
+    }
+    if (this.stoppedInPoll !== undefined) {
+      const owed = this.stoppedInPoll;
+      this.stoppedInPoll = undefined;
+      if (bytes !== null) this.#enqueue(bytes);
+      if (owed !== null) this.#enqueue(owed);
+      this.#close();
+      return;
     }
     if (bytes === null && this.failure !== undefined) return this.#fail();
     if (code === FINISHED) {
@@ -240,19 +260,26 @@ export class StreamDriver {
     /** @type {Uint8Array[]} */
     const parts = [];
     let code = 0;
-    for (;;) {
-      const next = this.port.next(this.entry);
-      if (next !== undefined) {
-        try {
-          this.port.hook(this.entry, next);
-        } catch (error) {
-          this.failure = error;
-          break;
+    this.inPoll = true;
+    try {
+      for (;;) {
+        const next = this.port.next(this.entry);
+        if (next !== undefined) {
+          try {
+            this.port.hook(this.entry, next);
+          } catch (error) {
+            this.failure = error;
+            break;
+          }
+          // The hook removed its listener (stop() ran): what was taken before still goes out.
+          if (this.closed) break;
         }
+        code = this.port.poll(this.entry, 1);
+        if (code === SENT || code === FINISHED) parts.push(this.port.output());
+        if (code !== SENT || next === undefined) break;
       }
-      code = this.port.poll(this.entry, 1);
-      if (code === SENT || code === FINISHED) parts.push(this.port.output());
-      if (code !== SENT || next === undefined) break;
+    } finally {
+      this.inPoll = false;
     }
     return { code, bytes: parts.length > 0 ? concat(parts) : null };
   }

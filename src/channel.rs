@@ -759,6 +759,14 @@ impl Channel {
                 apply_controls(listener);
             }
             if !listener.running {
+                // Stopped with nothing left and nothing to come: it ends as a running one would
+                // (notifyEnd ends every iterator).
+                if listener.is_done() {
+                    if listener.lifecycle == Lifecycle::Overflowed {
+                        return Err(listener.overflow_error(bounds));
+                    }
+                    return Ok(Next::End);
+                }
                 listener.waiting = true;
                 return Ok(Next::Wait);
             }

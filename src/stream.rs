@@ -112,6 +112,12 @@ impl ListenerState {
                 self.stream_mut()?.next_delivery_at = now.saturating_add(timing.stream_delay_ms);
             }
         }
+        if !self.running && self.is_done() {
+            // Stopped with nothing left and nothing to come: the stream ends as a running one
+            // would (notifyEnd ends every stream).
+            self.write_closing(out)?;
+            return Ok(StreamPoll::Finished);
+        }
         let stream = self.stream_mut()?;
         if taken > 0 {
             stream.sent(now);

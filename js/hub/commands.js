@@ -15,7 +15,7 @@ import {
 import { newId } from "../ids.js";
 import { FORGET, REPLACE } from "../internal.js";
 import { Listener } from "../listener.js";
-import { assertReady } from "../wasm.js";
+import { assertReady, trapped } from "../wasm.js";
 import { ChannelContainer } from "./container.js";
 
 /**
@@ -109,7 +109,12 @@ export class Commands {
    */
   async run(route, body, request, lastEventId) {
     assertReady();
-    const command = /** @type {Command} */ (decodeCommand(route, body, this.#max.bodyBytes));
+    let command;
+    try {
+      command = /** @type {Command} */ (decodeCommand(route, body, this.#max.bodyBytes));
+    } catch (error) {
+      throw trapped(error);
+    }
     const principal = await this.#options.principal?.(request);
     const owner = this.#ownerOf(command);
     await this.#allow(request, { action: command.action, channel: command.channel, listener: command.listener, principal, owner: owner.owner });

@@ -8,6 +8,7 @@ import { ChannelContainer } from "./container.js";
 import { Commands } from "./commands.js";
 import { corsHeaders, errorResponse, preflight, readJson, reply } from "./http.js";
 import { servePort } from "./port.js";
+import { trapped } from "../wasm.js";
 
 /** The default onError: a 500 is never silent. @param {unknown} error @param {Request | undefined} request */
 const logError = (error, request) => console.error(`eric-sse hub: 500 for ${request?.method ?? "port"} ${request?.url ?? "message"}:`, error);
@@ -41,7 +42,12 @@ export function createHub({ authorize, principal, limits, cors, channelOptions, 
   /** @param {Request} request */
   async function route(request) {
     const url = new URL(request.url);
-    const matched = matchRoute(request.method, url.pathname);
+    let matched;
+    try {
+      matched = matchRoute(request.method, url.pathname);
+    } catch (error) {
+      throw trapped(error);
+    }
     const body = matched.readsBody ? await readJson(request, commands.maxBodyBytes, !matched.bodyRequired) : {};
     const lastEventId = request.headers.get("last-event-id") ?? url.searchParams.get("lastEventId") ?? undefined;
     const { command, outcome } = await commands.run(matched, body, request, lastEventId);

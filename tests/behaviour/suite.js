@@ -363,6 +363,84 @@ test("aborting with no read pending still removes the listener at once", async (
   equal((await readChunks(stream)).join(""), "retry: 5000\n\n", "the stream still yields its start, then ends:");
 });
 
+test("huge types, sender ids, listener ids and Last-Event-IDs are refused before they reach the core's memory", async (lib) => {
+  const ch = new lib.Channel({ keepAliveMs: 0 });
+  const l = ch.addListener();
+  const before = lib.memoryUsage().wasmBytes;
+  const huge = "€".repeat(4 << 20);
+  throws(() => ch.broadcast(huge, 1), lib.InvalidMessageFormatError);
+  throws(() => ch.dispatch(l.id, huge, 1), lib.InvalidMessageFormatError);
+  throws(() => ch.dispatch(l.id, "t", 1, { senderId: huge }), lib.InvalidMessageFormatError);
+  throws(() => ch.registerListener(new lib.Listener({ id: huge })), lib.InvalidListenerError);
+  throws(() => new lib.Channel({ id: huge }), lib.InvalidOptionError);
+  const stream = ch.stream(l.id, { lastEventId: huge });
+  const grown = lib.memoryUsage().wasmBytes - before;
+  ok(grown < (1 << 20), `the core's memory grew by ${grown} bytes`);
+  const id = ch.broadcast("t", 1);
+  ch.notifyEnd();
+  const text = (await readChunks(stream)).join("");
+  ok(text.includes("_eric_replay_gap") && text.includes(`id: ${id}`), text);
+});
+
+test("a hook that removes its own listener: the stream ends with what the hook saw, as messages() does", async (lib) => {
+  for (const viaStream of [true, false]) {
+    const ch = new lib.Channel({ keepAliveMs: 0 });
+    const l = ch.addListener();
+    const seen = [];
+    l.onMessage = (m) => {
+      seen.push(m.payload);
+      if (m.payload === 2) ch.removeListener(l.id);
+    };
+    for (let n = 1; n <= 3; n += 1) ch.broadcast("n", n);
+    let got;
+    if (viaStream) {
+      const text = (await readChunks(ch.stream(l.id))).join("");
+      got = [...text.matchAll(/data: (\d)/g)].map((m) => Number(m[1]));
+    } else {
+      got = [];
+      for await (const m of ch.messages(l.id)) got.push(m.payload);
+    }
+    equal([viaStream, seen, got, ch.hasListener(l.id)], [viaStream, [1, 2], [1, 2], false]);
+  }
+});
+
+test("notifyEnd ends a stopped listener's stream and iterator when nothing is left for it", async (lib) => {
+  const ch = new lib.Channel({ keepAliveMs: 0 });
+  const a = ch.addListener();
+  const b = ch.addListener();
+  a.stop();
+  b.stop();
+  const stream = ch.stream(a.id);
+  const iterated = (async () => {
+    const got = [];
+    for await (const m of ch.messages(b.id)) got.push(m);
+    return got;
+  })();
+  await tick();
+  ch.notifyEnd();
+  const text = (await readChunks(stream)).join("");
+  ok(text.endsWith("event: _eric_channel_closed\ndata: null\n\n"), text);
+  equal(await iterated, []);
+  equal(ch.hasListener(a.id), false, "its stream ended: the listener is gone, as a running one's is");
+});
+
+test("isRunning keeps the last start() or stop() after the listener leaves its channel", async (lib) => {
+  const ch = new lib.Channel({ keepAliveMs: 0 });
+  const started = new lib.Listener();
+  started.stop();
+  ch.registerListener(started);
+  started.start();
+  ch.removeListener(started.id);
+  equal(started.isRunning, true, "started while registered, then removed:");
+  const stopped = ch.addListener();
+  const stream = ch.stream(stopped.id);
+  stopped.stop();
+  await stream.cancel();
+  equal([ch.hasListener(stopped.id), stopped.isRunning], [false, false], "stopped, then its client left:");
+  ch.registerListener(stopped);
+  equal(stopped.isRunning, false, "registered again, it is still stopped:");
+});
+
 test("a listener has at most one open stream", async (lib) => {
   const ch = new lib.Channel(quiet);
   const l = ch.addListener();

@@ -885,6 +885,9 @@ impl Sim {
                 }
             }
             if !l.running {
+                if l.done() {
+                    return Err(if matches!(l.life, Life::Cut(_)) { FULL } else { "end" });
+                }
                 l.consumer_waiting = true;
                 return Ok(None);
             }
@@ -1446,6 +1449,12 @@ impl Sim {
             } else if taken > 0 && delay > 0 {
                 self.ls[at].stream.as_mut().unwrap().next_delivery_at = now.saturating_add(delay);
             }
+        }
+        if want.is_none() && !self.ls[at].running && self.ls[at].done() {
+            out.extend_from_slice(&self.closing(&self.ls[at]));
+            self.ls.remove(at);
+            self.membership = true;
+            want = Some(StreamPoll::Finished);
         }
         if want.is_none() {
             let keep_due = self.keep_alive_at(self.ls[at].stream.as_ref().unwrap()).is_some_and(|t| now >= t);

@@ -77,7 +77,7 @@ export class Channel {
     }
     const { id = newId("channel"), backplane } = /** @type {{ id?: unknown, backplane?: any }} */ (options);
     if (typeof id !== "string") throw new InvalidOptionError("option id must be a string");
-    if (id.length > MAX_ID) throw new InvalidOptionError(`option id: ids are at most ${MAX_ID} characters`);
+    short(id, InvalidOptionError, "option id");
     assertReady();
     this.#settings = options;
     try {
@@ -219,7 +219,7 @@ export class Channel {
       throw new InvalidListenerError("registerListener expects a Listener");
     }
     if (boundEntry(listener) !== null) throw new InvalidListenerError(`listener ${listener.id} is already registered`);
-    if (listener.id.length > MAX_ID) throw new InvalidListenerError(`listener ids are at most ${MAX_ID} characters`);
+    short(listener.id, InvalidListenerError, "listener id");
     const running = listener.isRunning;
     const attach = /** @type {any} */ (listener)[ACTIONS];
     let key;
@@ -272,11 +272,8 @@ export class Channel {
     const entry = this.#byId.get(listenerId);
     const old = entry?.stream;
     if (!entry || !old) return;
-    try {
-      this.#raw.dropStream(entry.key);
-    } catch (error) {
-      throw trapped(error);
-    }
+    // (It allocates nothing, so it cannot trap.)
+    this.#raw.dropStream(entry.key);
     entry.stream = null;
     old.abandon();
   }
@@ -382,7 +379,7 @@ export class Channel {
     const json = toJson(payload);
     const senderId = sender(options?.senderId);
     if (typeof listenerId !== "string") throw new InvalidListenerError("a listener id is a string");
-    if (listenerId.length > MAX_ID) throw new InvalidListenerError(`listener ids are at most ${MAX_ID} characters`);
+    short(listenerId, InvalidListenerError, "listener id");
     try {
       this.#raw.checkOutgoing(text(type), json, senderId, listenerId);
     } catch (error) {
@@ -783,23 +780,28 @@ function text(type) {
     throw new InvalidMessageFormatError(`message type must be a string, got ${typeof type}`);
   }
   // Checked before the string is copied into the core: a huge refused one would grow its
-  // memory for good, or trap the instance when memory runs out (a UTF-16 unit is at least a
-  // byte of UTF-8, so a longer string is over the bound in bytes too).
-  if (type.length > MAX_TYPE) throw new InvalidMessageFormatError(`message type is at most ${MAX_TYPE} bytes`);
-  return type;
+  // memory for good, or trap the instance when memory runs out.
+  return short(type, InvalidMessageFormatError, "message type");
 }
 
 /** @param {unknown} senderId @returns {string | undefined} */
 function sender(senderId) {
   if (senderId === undefined) return undefined;
   if (typeof senderId !== "string") throw new InvalidListenerError("senderId must be a string");
-  if (senderId.length > MAX_ID) throw new InvalidMessageFormatError(`senderId: ids are at most ${MAX_ID} characters`);
-  return senderId;
+  return short(senderId, InvalidMessageFormatError, "senderId");
 }
 
-/** The core's bounds (src/message.rs MAX_TYPE_BYTES, src/id.rs MAX_ID_BYTES): longer strings are
- * refused in JS, before they are copied into the core. */
-const MAX_TYPE = 256;
-const MAX_ID = 256;
+/**
+ * `text`, refused with `Class` when it is over the core's bound for ids and types (256 bytes:
+ * src/id.rs MAX_ID_BYTES, src/message.rs MAX_TYPE_BYTES) before it is copied into the core. A
+ * UTF-16 unit is at least a byte of UTF-8, so a longer string is over the bound in bytes too.
+ * @param {string} text
+ * @param {new (message: string) => Error} Class
+ * @param {string} what
+ */
+function short(text, Class, what) {
+  if (text.length > 256) throw new Class(`${what}: at most 256 bytes`);
+  return text;
+}
 /** The longest message id, `<u64>-<u64>`. */
 const MAX_EVENT_ID = 41;

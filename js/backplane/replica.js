@@ -52,21 +52,16 @@ export class Replica {
     this.#channel = channel;
     this.#backplane = backplane;
     this.#port = port;
-    /** @type {() => void} */
-    let tried = () => {};
-    /** Settles after the first try to reach the log, whatever its outcome. */
-    this.#firstTry = new Promise((resolve) => {
-      tried = () => resolve(undefined);
-    });
     /** Settles once the replica follows the log (it keeps trying while the engine is down). */
-    this.ready = this.#start().finally(tried);
-    this.#tried = tried;
+    this.ready = this.#start();
   }
 
-  /** @type {Promise<unknown>} */
-  #firstTry;
-  /** @type {() => void} */
-  #tried;
+  /** Settles the first try. @type {(value?: unknown) => void} */
+  #tried = () => {};
+  /** Settles after the first try to reach the log, whatever its outcome (or a stop). */
+  #firstTry = new Promise((resolve) => {
+    this.#tried = resolve;
+  });
 
   async #start() {
     while (!this.#stopped) {
@@ -84,6 +79,7 @@ export class Replica {
           state: (up) => this.#state(up),
         });
         this.#following = true;
+        this.#tried();
         this.#state(true);
         return;
       } catch {
@@ -112,7 +108,7 @@ export class Replica {
     // pile them up).
     await this.#firstTry;
     if (!this.#following) {
-      throw new BackplaneError(`eric-sse: the backplane is unreachable (channel ${this.#channel} has not reached its log yet)`);
+      throw new BackplaneError(`eric-sse: the backplane is unreachable (channel ${this.#channel})`);
     }
     try {
       return (await this.#backplane.append(this.#channel, message)).id;
@@ -141,6 +137,7 @@ export class Replica {
   /** Stops following the log. */
   stop() {
     this.#stopped = true;
+    this.#tried();
     this.#unfollow?.();
     this.#unfollow = null;
   }

@@ -270,75 +270,69 @@ test("a hub on a backplane: channels, publishes and streams span hubs; refusals 
 
 /** shareChannel over BroadcastChannel: live only, between contexts (two instances in one realm here). */
 export const shareTests = [];
+
+/** Two channels sharing one name ("contexts" here and there), a listener on each, and `run`
+ * with them; the shares close after. `theirs` has the id "far-away". */
+async function shared(lib, run) {
+  if (typeof globalThis.BroadcastChannel !== "function") return;
+  const name = fresh();
+  const here = new lib.Channel(quiet);
+  const there = new lib.Channel(quiet);
+  const a = lib.shareChannel(here, { name });
+  const b = lib.shareChannel(there, { name });
+  const mine = here.addListener();
+  const theirs = there.registerListener(new lib.Listener({ id: "far-away" }));
+  try {
+    await run({ here, there, a, b, mine, theirs });
+  } finally {
+    a.close();
+    b.close();
+  }
+}
+
 shareTests.push({
   name: "shareChannel carries publishes and dispatches between contexts, each sender in order",
-  fn: async (lib) => {
-    if (typeof globalThis.BroadcastChannel !== "function") return;
-    const name = fresh();
-    const here = new lib.Channel(quiet);
-    const there = new lib.Channel(quiet);
-    const a = lib.shareChannel(here, { name });
-    const b = lib.shareChannel(there, { name });
-    const mine = here.addListener();
-    const theirs = there.registerListener(new lib.Listener({ id: "far-away" }));
-    try {
-      for (let n = 1; n <= 5; n += 1) a.publish("n", n);
-      equal(a.publishTo("far-away", "direct", { to: "them" }), undefined, "sent on: not here");
-      const got = [];
-      await until(() => {
-        got.push(...drain(there, theirs.id));
-        return got.length === 6;
-      }, "6 messages in the other context");
-      equal(got.map((m) => m.payload), [1, 2, 3, 4, 5, { to: "them" }]);
-      equal(drain(here, mine.id).map((m) => m.payload), [1, 2, 3, 4, 5], "the publisher's own listeners too, once");
-      b.publish("back", "hi");
-      await until(() => drainKinds(here, mine.id, "back"), "the reply");
-    } finally {
-      a.close();
-      b.close();
-    }
-  },
+  fn: (lib) => shared(lib, async ({ here, there, a, b, mine, theirs }) => {
+    for (let n = 1; n <= 5; n += 1) a.publish("n", n);
+    equal(a.publishTo("far-away", "direct", { to: "them" }), undefined, "sent on: not here");
+    const got = [];
+    await until(() => {
+      got.push(...drain(there, theirs.id));
+      return got.length === 6;
+    }, "6 messages in the other context");
+    equal(got.map((m) => m.payload), [1, 2, 3, 4, 5, { to: "them" }]);
+    equal(drain(here, mine.id).map((m) => m.payload), [1, 2, 3, 4, 5], "the publisher's own listeners too, once");
+    b.publish("back", "hi");
+    await until(() => drainKinds(here, mine.id, "back"), "the reply");
+  }),
 });
 
 shareTests.push({
   name: "shareChannel: every context gets the payload the publisher's own listeners get (its JSON), and an unsendable one is refused everywhere",
-  fn: async (lib) => {
-    if (typeof globalThis.BroadcastChannel !== "function") return;
-    const name = fresh();
-    const here = new lib.Channel(quiet);
-    const there = new lib.Channel(quiet);
-    const a = lib.shareChannel(here, { name });
-    const b = lib.shareChannel(there, { name });
-    const mine = here.addListener();
-    const theirs = there.addListener();
-    try {
-      class Money {
-        constructor(cents) { this.cents = cents; }
-        toJSON() { return (this.cents / 100).toFixed(2); }
-      }
-      a.publish("price", { total: new Money(150), at: new Date(0) });
-      const got = [];
-      await until(() => {
-        got.push(...drain(there, theirs.id));
-        return got.length === 1;
-      }, "the message in the other context");
-      const local = drain(here, mine.id);
-      equal([got[0].payload, local[0].payload], [{ total: "1.50", at: "1970-01-01T00:00:00.000Z" }, { total: "1.50", at: "1970-01-01T00:00:00.000Z" }]);
-      const cyclic = {};
-      cyclic.self = cyclic;
-      let refused = null;
-      try {
-        a.publish("bad", cyclic);
-      } catch (error) {
-        refused = error;
-      }
-      ok(refused instanceof lib.InvalidMessageFormatError, String(refused));
-      equal(drain(here, mine.id), [], "nothing delivered here");
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      equal(drain(there, theirs.id), [], "nor there");
-    } finally {
-      a.close();
-      b.close();
+  fn: (lib) => shared(lib, async ({ here, there, a, mine, theirs }) => {
+    class Money {
+      constructor(cents) { this.cents = cents; }
+      toJSON() { return (this.cents / 100).toFixed(2); }
     }
-  },
+    a.publish("price", { total: new Money(150), at: new Date(0) });
+    const got = [];
+    await until(() => {
+      got.push(...drain(there, theirs.id));
+      return got.length === 1;
+    }, "the message in the other context");
+    const local = drain(here, mine.id);
+    equal([got[0].payload, local[0].payload], [{ total: "1.50", at: "1970-01-01T00:00:00.000Z" }, { total: "1.50", at: "1970-01-01T00:00:00.000Z" }]);
+    const cyclic = {};
+    cyclic.self = cyclic;
+    let refused = null;
+    try {
+      a.publish("bad", cyclic);
+    } catch (error) {
+      refused = error;
+    }
+    ok(refused instanceof lib.InvalidMessageFormatError, String(refused));
+    equal(drain(here, mine.id), [], "nothing delivered here");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    equal(drain(there, theirs.id), [], "nor there");
+  }),
 });

@@ -10,11 +10,11 @@
 //   export const ChannelObject = hub.ChannelObject;   // the class the binding names
 //   export default hub;
 
-import { decodeCommand, matchRoute } from "../../pkg/eric_sse_hub.js";
 import { sqliteBackplane } from "../backplane/sqlite.js";
 import {
   BackplaneError, ForbiddenError, InvalidOptionError, LimitExceededError, UnauthorizedError,
 } from "../errors.js";
+import { decode, match } from "../hub/decode.js";
 import { createHub } from "../hub/index.js";
 import { corsHeaders, errorResponse, preflight, readJson } from "../hub/http.js";
 import { newId } from "../ids.js";
@@ -193,7 +193,7 @@ export function createDurableHub(config = {}) {
     const { namespace } = options;
     const max = options.limits?.maxBodyBytes ?? 65536;
     const url = new URL(request.url);
-    const matched = matchRoute(request.method, url.pathname);
+    const matched = match(request.method, url.pathname);
     if (matched.isCommand) {
       // POST /command: the body names the channel (`c`); a create without one gets a new id here.
       const body = /** @type {Record<string, unknown>} */ (await readJson(request, max, false));
@@ -237,15 +237,6 @@ export function createDurableHub(config = {}) {
 
   return { fetch: fetchHandler, ChannelObject };
 }
-
-/**
- * The core's decoder (the hub's): the command a route and its body make, checked.
- * @param {import("../../pkg/eric_sse_hub.js").RawRoute} route
- * @param {object} body
- * @param {number} max
- * @returns {import("../hub/commands.js").Command}
- */
-const decode = (route, body, max) => /** @type {import("../hub/commands.js").Command} */ (decodeCommand(route, body, max));
 
 /**
  * A request like `request` with a new JSON body.

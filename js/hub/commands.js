@@ -6,7 +6,6 @@
 // again only a listener id that left this hub (its stream closed) and only for the principal it
 // belonged to — never an id nobody had, so "listen" cannot create what it does not own.
 
-import { decodeCommand } from "../../pkg/eric_sse_hub.js";
 import { Channel } from "../channel.js";
 import {
   BackplaneError, ChannelExistsError, EricSseError, ForbiddenError, InvalidChannelError, InvalidListenerError,
@@ -15,8 +14,9 @@ import {
 import { newId } from "../ids.js";
 import { FORGET, REPLACE } from "../internal.js";
 import { Listener } from "../listener.js";
-import { assertReady, trapped } from "../wasm.js";
+import { assertReady } from "../wasm.js";
 import { ChannelContainer } from "./container.js";
+import { decode } from "./decode.js";
 
 /**
  * `limits[name]`: a non-negative integer or Infinity (an unset environment variable read with
@@ -109,12 +109,7 @@ export class Commands {
    */
   async run(route, body, request, lastEventId) {
     assertReady();
-    let command;
-    try {
-      command = /** @type {Command} */ (decodeCommand(route, body, this.#max.bodyBytes));
-    } catch (error) {
-      throw trapped(error);
-    }
+    const command = decode(route, body, this.#max.bodyBytes);
     const principal = await this.#options.principal?.(request);
     const owner = this.#ownerOf(command);
     await this.#allow(request, { action: command.action, channel: command.channel, listener: command.listener, principal, owner: owner.owner });

@@ -3,12 +3,11 @@
 // controller protocol on POST /command, a message on a port — is decoded by the core into one
 // command (src/hub/) and run by js/hub/commands.js.
 
-import { matchRoute } from "../../pkg/eric_sse_hub.js";
 import { ChannelContainer } from "./container.js";
 import { Commands } from "./commands.js";
 import { corsHeaders, errorResponse, preflight, readJson, reply } from "./http.js";
+import { match } from "./decode.js";
 import { servePort } from "./port.js";
-import { trapped } from "../wasm.js";
 
 /** The default onError: a 500 is never silent. @param {unknown} error @param {Request | undefined} request */
 const logError = (error, request) => console.error(`eric-sse hub: 500 for ${request?.method ?? "port"} ${request?.url ?? "message"}:`, error);
@@ -42,12 +41,7 @@ export function createHub({ authorize, principal, limits, cors, channelOptions, 
   /** @param {Request} request */
   async function route(request) {
     const url = new URL(request.url);
-    let matched;
-    try {
-      matched = matchRoute(request.method, url.pathname);
-    } catch (error) {
-      throw trapped(error);
-    }
+    const matched = match(request.method, url.pathname);
     const body = matched.readsBody ? await readJson(request, commands.maxBodyBytes, !matched.bodyRequired) : {};
     const lastEventId = request.headers.get("last-event-id") ?? url.searchParams.get("lastEventId") ?? undefined;
     const { command, outcome } = await commands.run(matched, body, request, lastEventId);
@@ -76,7 +70,7 @@ export function createHub({ authorize, principal, limits, cors, channelOptions, 
   }
 
   /** @param {object} body @param {Request} [request] */
-  const runCommand = (body, request) => commands.run(matchRoute("POST", "/command"), body, request);
+  const runCommand = (body, request) => commands.run(match("POST", "/command"), body, request);
 
   return {
     fetch: fetchHandler,

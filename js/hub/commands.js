@@ -260,7 +260,6 @@ export class Commands {
   /** @param {string | undefined} id */
   async #createChannel(id) {
     const wanted = id ?? newId("channel");
-    this.#forgetDeparted(wanted);
     if (this.#options.backplane) {
       if (!(await this.#engine((bp) => bp.create(wanted), () => true))) throw new ChannelExistsError(`channel ${wanted} already exists`);
       const held = this.channels.has(wanted) ? this.channels.get(wanted) : undefined;
@@ -269,6 +268,7 @@ export class Commands {
       // notice), so it stays, with its listeners reachable; one replica per channel per node.
       if (held && !held.ended) return held.id;
       if (held) this.channels.forget(wanted);
+      this.#forgetDeparted(wanted);
       return this.channels.add(this.#replica(wanted)).id;
     }
     return this.channels.create(wanted, (free) => {
@@ -276,6 +276,9 @@ export class Commands {
         throw new LimitExceededError(`the hub holds ${this.#max.channels} channels (limits.maxChannels)`);
       }
       const channel = new Channel({ ...this.#options.channelOptions, id: free });
+      // A new channel: the listeners of an earlier one of this id do not come back (created,
+      // not refused: a refused create changes nothing).
+      this.#forgetDeparted(free);
       /** @type {any} */ (channel)[FORGET] = (/** @type {Listener} */ listener, /** @type {boolean} */ left) => this.#depart(free, listener, left);
       return channel;
     }).id;

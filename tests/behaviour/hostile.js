@@ -197,7 +197,14 @@ test("hub: a listener removed (DELETE, or with its channel) does not come back w
     const again = await call("GET", `/channels/${c}/listeners/${l}/events${query}`);
     equal([again.status, again.json?.error?.name, hub.channels.get(c).hasListener(l)], [404, "InvalidListenerError", false], query);
   }
-  // A listener whose client left comes back; not after its channel was removed and made again.
+  // A listener whose client left comes back (a refused create of its channel changes nothing);
+  // not after its channel was removed and made again.
+  const k = (await call("POST", `/channels/${c}/listeners`)).json.id;
+  await (await call("GET", `/channels/${c}/listeners/${k}/events`)).response.body.cancel();
+  equal((await call("POST", "/channels", { id: c })).status, 409);
+  const back = await call("GET", `/channels/${c}/listeners/${k}/events?lastEventId=0-0`);
+  equal([back.status, hub.channels.get(c).hasListener(k)], [200, true], "a listener whose client left, after a refused create:");
+  await back.response.body.cancel();
   const m = (await call("POST", `/channels/${c}/listeners`)).json.id;
   const stream = await call("GET", `/channels/${c}/listeners/${m}/events`);
   await stream.response.body.cancel();

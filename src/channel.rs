@@ -927,9 +927,6 @@ impl Channel {
         });
         merge_by_id(replayed.iter(), queued, |envelope| opening.extend_from_slice(envelope.frame()));
         listener.clear();
-        // The replay (or its gap notice) tells the client what it has; a count of messages the
-        // queue dropped before would announce losses it does not have.
-        listener.dropped = 0;
         // This replica may still be behind the engine: what it accepts later up to here, the
         // client already has.
         listener.replayed_through = through;
@@ -967,8 +964,6 @@ impl Channel {
         });
         merge_by_id(kept.into_iter(), queued, |envelope| out.extend_from_slice(envelope.frame()));
         listener.clear();
-        // Superseded by the replay, as the queue's own notices are: see `open_stream_replay`.
-        listener.dropped = 0;
         Ok(())
     }
 

@@ -81,8 +81,8 @@ fn canonical(digits: &str) -> Option<u64> {
 pub const MAX_ID_BYTES: usize = 256;
 
 /// Checks a listener, channel or sender id: 1 to [`MAX_ID_BYTES`] visible ASCII characters
-/// (`!` to `~`), other than `.` and `..`, so an id can travel in a URL path segment, an HTTP header and the packed
-/// deliveries without escaping or ambiguity.
+/// (`!` to `~`), other than `.` and `..`, so an id can travel in a URL path segment, an HTTP
+/// header and the packed deliveries without escaping or ambiguity.
 ///
 /// # Errors
 /// A sentence saying what is wrong, for the caller's error.

@@ -243,10 +243,13 @@ impl ListenerState {
         Some(envelope)
     }
 
-    /// Empties the queue.
+    /// Empties the queue and forgets its dropped count: what took the queue (a replay, or its
+    /// gap notice; a flush's shared chunk, which needs no count) tells the client what it has,
+    /// and a count of messages dropped before would announce losses it does not have.
     pub(crate) fn clear(&mut self) {
         self.queue.clear();
         self.queue_bytes = 0;
+        self.dropped = 0;
     }
 
     /// The limit that cut this listener off, once it was (policy `disconnect`).
